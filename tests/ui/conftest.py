@@ -1,0 +1,204 @@
+"""Real-browser test tier: JupyterLab 4 and Notebook 7 driven by Playwright and Chromium.
+
+Fixtures
+--------
+``lab_server`` / ``nb7_server``
+    One Jupyter server per application and session, started on 127.0.0.1 with
+    ``sys.executable -m jupyter lab|notebook`` (so the default ``python3``
+    kernel runs in the same environment as the tests) and killed as a
+    process group at the end.
+``browser``
+    Debian's Chromium launched by Playwright (never a downloaded browser).
+    Missing Chromium skips the tier locally and fails it under ``CI``.
+``open_notebook``
+    Copies a pristine notebook into the server root, opens it, waits until a
+    single kernel is connected and idle, runs all cells and returns a
+    :class:`NotebookSession` (page + kernel client).  Collected page errors fail
+    the test; a screenshot is saved when a test fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from uitools import (
+    CHROMIUM_ARGS,
+    KERNEL_READY_TIMEOUT,
+    RUN_ALL_TIMEOUT,
+    ExplorerPage,
+    JupyterServer,
+    Kernel,
+    NotebookSession,
+    explorer_cells,
+    run_all_cells,
+    start_server,
+    stop_server,
+    wait_kernel_settled,
+    write_notebook,
+)
+
+UI_DIR = Path(__file__).resolve().parent
+
+# --------------------------------------------------------------------------------------
+# pytest hooks
+# --------------------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if UI_DIR in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.ui)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    rep = yield
+    setattr(item, f"rep_{rep.when}", rep)
+    return rep
+
+
+@pytest.fixture(scope="session")
+def ui_artifacts() -> Path:
+    """Folder for failure screenshots (kept after the run)."""
+    d = Path(os.environ.get("MMPHATE_UI_ARTIFACTS") or tempfile.mkdtemp(prefix="mmphate-ui-"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _server_fixture(app: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
+    base = tmp_path_factory.mktemp(f"jupyter-{app}")
+    server = start_server(app, base)
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
+    yield from _server_fixture("lab", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def nb7_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
+    yield from _server_fixture("notebook", tmp_path_factory)
+
+
+@pytest.fixture(params=["lab", "notebook"], ids=["lab", "nb7"])
+def server(request: pytest.FixtureRequest) -> JupyterServer:
+    """Parametrises a test over JupyterLab 4 and Notebook 7."""
+    name = "lab_server" if request.param == "lab" else "nb7_server"
+    return request.getfixturevalue(name)
+
+
+# --------------------------------------------------------------------------------------
+# Browser
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        msg = "Debian's chromium is not installed (apt-get install chromium)"
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def open_notebook(
+    browser: Any, ui_artifacts: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., NotebookSession]]:
+    """Factory: ``open_notebook(server, name, cells)`` -> a ready, fully executed notebook."""
+    opened: list[tuple[Any, NotebookSession | None, JupyterServer]] = []
+
+    def _open(
+        server: JupyterServer, name: str, cells: list[str], *, run_all: bool = True
+    ) -> NotebookSession:
+        write_notebook(server.root / name, cells)
+        server.shutdown_kernels()
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+        page.on(
+            "console",
+            lambda msg: (
+                errors.append(f"console.error: {msg.text}") if msg.type == "error" else None
+            ),
+        )
+        opened.append((context, None, server))
+        page.goto(server.notebook_url(name), wait_until="domcontentloaded")
+        page.wait_for_function("() => !!window.jupyterapp", timeout=60_000)
+        kernel_id = wait_kernel_settled(page, KERNEL_READY_TIMEOUT)
+        kernel = Kernel(server.runtime_dir / f"kernel-{kernel_id}.json")
+        session = NotebookSession(page, server, name, kernel_id, kernel, errors)
+        opened[-1] = (context, session, server)
+        if run_all:
+            run_all_cells(page, RUN_ALL_TIMEOUT)
+        return session
+
+    yield _open
+
+    rep = getattr(request.node, "rep_call", None)
+    failed = rep is not None and rep.failed
+    for i, (context, session, server) in enumerate(opened):
+        if failed:
+            shot = ui_artifacts / f"{request.node.name}-{i}.png".replace("/", "_")
+            try:
+                context.pages[0].screenshot(path=str(shot), full_page=True)
+                print(f"\nscreenshot: {shot}")
+                if session is not None:
+                    print("page errors:", *session.errors, sep="\n  ")
+            except Exception as exc:  # noqa: BLE001 - best effort diagnostics
+                print(f"\nscreenshot failed: {exc}")
+            print(f"server log tail ({server.app}):\n{server.log_tail(2000)}")
+        if session is not None:
+            session.kernel.close()
+        context.close()
+        server.shutdown_kernels()
+    if not failed:
+        for _, session, _ in opened:
+            if session is not None:
+                session.check_errors()
+
+
+@pytest.fixture
+def explorer(server: JupyterServer, open_notebook: Callable[..., NotebookSession]) -> ExplorerPage:
+    """The explorer displayed in a freshly executed notebook (Lab and Notebook 7)."""
+    nb = open_notebook(server, "explorer.ipynb", explorer_cells())
+    ex = ExplorerPage(nb.page, nb)
+    ex.wait_ready()
+    return ex
+
+
+@pytest.fixture
+def lab_explorer(
+    lab_server: JupyterServer, open_notebook: Callable[..., NotebookSession]
+) -> ExplorerPage:
+    """The explorer displayed in a freshly executed JupyterLab notebook."""
+    nb = open_notebook(lab_server, "explorer.ipynb", explorer_cells())
+    ex = ExplorerPage(nb.page, nb)
+    ex.wait_ready()
+    return ex

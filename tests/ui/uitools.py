@@ -1,0 +1,602 @@
+"""Helpers for the real-browser tests: Jupyter servers, kernel access, notebook pages, pixels."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--enable-unsafe-swiftshader",
+]
+
+# Errors the front ends log on every page load and that say nothing about the widget.
+PAGE_ERROR_WHITELIST = (
+    # Notebook 7.6 logs this on every notebook it opens.
+    "Cannot read properties of undefined (reading 'schema')",
+)
+
+SERVER_START_TIMEOUT = 90.0
+KERNEL_READY_TIMEOUT = 90.0
+RUN_ALL_TIMEOUT = 120.0
+
+
+# --------------------------------------------------------------------------------------
+# Jupyter servers
+# --------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class JupyterServer:
+    """A running Jupyter server started by the tests."""
+
+    app: str  # "lab" or "notebook"
+    url: str
+    root: Path
+    runtime_dir: Path
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    def api(self, method: str, path: str) -> Any:
+        req = urllib.request.Request(self.url + path, method=method)
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body = resp.read()
+        return json.loads(body) if body else None
+
+    def notebook_url(self, name: str) -> str:
+        if self.app == "lab":
+            return f"{self.url}/lab/tree/{name}?reset"
+        return f"{self.url}/notebooks/{name}"
+
+    def shutdown_kernels(self) -> None:
+        """Shut down every kernel so that old ones do not compete for the CPUs."""
+        try:
+            for k in self.api("GET", "/api/kernels"):
+                try:
+                    self.api("DELETE", f"/api/kernels/{k['id']}")
+                except urllib.error.URLError:
+                    pass
+        except (urllib.error.URLError, OSError):
+            pass
+
+    def log_tail(self, n: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-n:]
+        except OSError:
+            return ""
+
+
+def _kernel_python_check(env: dict[str, str]) -> None:
+    """Make sure the ``python3`` kernelspec launches this interpreter.
+
+    jupyter_client replaces an argv[0] of ``python``/``python3`` with the server's
+    ``sys.executable``; any other absolute interpreter would run a different
+    environment, so in that case a kernelspec for this interpreter is installed
+    into a temporary data dir that takes precedence.
+    """
+    out = subprocess.run(
+        [sys.executable, "-m", "jupyter", "kernelspec", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    spec = json.loads(out.stdout)["kernelspecs"].get("python3")
+    argv0 = spec["spec"]["argv"][0] if spec else None
+    ok = argv0 in {"python", "python3", f"python3.{sys.version_info[1]}"} or (
+        argv0 is not None and os.path.realpath(argv0) == os.path.realpath(sys.executable)
+    )
+    if not ok:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ipykernel",
+                "install",
+                "--name",
+                "python3",
+                "--prefix",
+                env["JUPYTER_DATA_DIR"].removesuffix("/share/jupyter"),
+            ],
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+
+
+def start_server(app: str, base: Path) -> JupyterServer:
+    root = base / "root"
+    runtime = base / "runtime"
+    data = base / "data" / "share" / "jupyter"
+    for d in (root, runtime, base / "workspaces", base / "config", data):
+        d.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.update(
+        JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
+        JUPYTER_RUNTIME_DIR=str(runtime),
+        JUPYTER_CONFIG_DIR=str(base / "config"),
+        JUPYTER_DATA_DIR=str(data),
+        JUPYTER_PATH=str(data),
+        PYTHONUNBUFFERED="1",
+        # keep the kernel from oversubscribing the two cores
+        OMP_NUM_THREADS=env.get("OMP_NUM_THREADS", "1"),
+    )
+    _kernel_python_check(env)
+    port = _free_port()
+    log_path = base / "server.log"
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        app,
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        "--ServerApp.token=",
+        "--ServerApp.password=",
+        "--ServerApp.ip=127.0.0.1",
+        "--allow-root",
+        "--expose-app-in-browser",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    if app == "notebook":
+        cmd = [c for c in cmd if not c.startswith("--LabApp.")]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = JupyterServer(
+        app=app,
+        url=f"http://127.0.0.1:{port}",
+        root=root,
+        runtime_dir=runtime,
+        proc=proc,
+        log_path=log_path,
+    )
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"jupyter {app} exited with {proc.returncode}:\n{server.log_tail()}")
+        try:
+            server.api("GET", "/api/status")
+            return server
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.25)
+    stop_server(server)
+    raise RuntimeError(f"jupyter {app} did not answer within {SERVER_START_TIMEOUT} s")
+
+
+def stop_server(server: JupyterServer) -> None:
+    if server.proc.poll() is not None:
+        return
+    try:
+        pgid = os.getpgid(server.proc.pid)
+    except ProcessLookupError:
+        return
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+        server.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        try:
+            os.killpg(pgid, signal.SIGKILL)  # kernels started by the server, if still alive
+        except ProcessLookupError:
+            pass
+        server.proc.wait(timeout=10)
+
+
+# --------------------------------------------------------------------------------------
+# Kernel access from the test process
+# --------------------------------------------------------------------------------------
+
+
+class KernelError(RuntimeError):
+    pass
+
+
+class Kernel:
+    """A second client on the notebook's kernel (same namespace as the cells)."""
+
+    def __init__(self, connection_file: Path) -> None:
+        from jupyter_client import BlockingKernelClient
+
+        self.client = BlockingKernelClient(connection_file=str(connection_file))
+        self.client.load_connection_file()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=30)
+
+    def _execute(self, code: str, user_expressions: dict[str, str] | None = None) -> dict:
+        msg_id = self.client.execute(
+            code, silent=False, store_history=False, user_expressions=user_expressions or {}
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            reply = self.client.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        content = reply["content"]
+        if content["status"] != "ok":
+            raise KernelError(
+                f"{content.get('ename')}: {content.get('evalue')}\n"
+                + "\n".join(content.get("traceback", []))
+            )
+        return content
+
+    def exec(self, code: str) -> None:
+        """Run statements in the notebook's namespace."""
+        self._execute(code)
+
+    def eval(self, expr: str) -> Any:
+        """Evaluate ``expr`` in the notebook's namespace; the value must be JSON-serialisable."""
+        content = self._execute("", {"v": f"__import__('json').dumps({expr})"})
+        res = content["user_expressions"]["v"]
+        if res["status"] != "ok":
+            raise KernelError(f"{expr!r}: {res.get('ename')}: {res.get('evalue')}")
+        return json.loads(ast.literal_eval(res["data"]["text/plain"]))
+
+    def poll(
+        self, expr: str, pred: Callable[[Any], bool], timeout: float = 15.0, interval: float = 0.2
+    ) -> Any:
+        """Evaluate ``expr`` until ``pred(value)`` holds; return the last value either way."""
+        deadline = time.monotonic() + timeout
+        value = self.eval(expr)
+        while not pred(value) and time.monotonic() < deadline:
+            time.sleep(interval)
+            value = self.eval(expr)
+        return value
+
+    def close(self) -> None:
+        self.client.stop_channels()
+
+
+# --------------------------------------------------------------------------------------
+# Opening a notebook
+# --------------------------------------------------------------------------------------
+
+_JS_CURRENT_PANEL = """
+() => {
+  const app = window.jupyterapp;
+  if (!app || !app.shell) return null;
+  let w = app.shell.currentWidget;
+  if ((!w || !w.sessionContext) && app.shell.widgets) {
+    for (const x of app.shell.widgets('main')) { if (x.sessionContext) { w = x; break; } }
+  }
+  return w && w.sessionContext ? w : null;
+}
+"""
+
+JS_KERNEL_STATE = f"""
+() => {{
+  const panel = ({_JS_CURRENT_PANEL})();
+  if (!panel) return null;
+  const k = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  if (!k) return null;
+  return {{id: k.id, connection: k.connectionStatus, status: k.status}};
+}}
+"""
+
+JS_CELLS = f"""
+() => {{
+  const panel = ({_JS_CURRENT_PANEL})();
+  if (!panel) return null;
+  const cells = [];
+  const model = panel.content.model;
+  for (let i = 0; i < model.cells.length; i++) {{
+    const c = model.cells.get(i);
+    if (c.type !== 'code') continue;
+    const outs = c.outputs.toJSON();
+    const err = outs.find(o => o.output_type === 'error');
+    cells.push({{count: c.executionCount, error: err ? (err.ename + ': ' + err.evalue + '\\n'
+      + (err.traceback || []).join('\\n')) : null}});
+  }}
+  return cells;
+}}
+"""
+
+
+@dataclass
+class NotebookSession:
+    """An open notebook: its page, its server, and a client on its kernel."""
+
+    page: Any
+    server: JupyterServer
+    name: str
+    kernel_id: str
+    kernel: Kernel
+    errors: list[str] = field(default_factory=list)
+
+    def wait_for(self, js: str, arg: Any = None, timeout: float = 15.0) -> None:
+        """Wait until the JS predicate is truthy (Playwright polls it)."""
+        self.page.wait_for_function(js, arg=arg, timeout=timeout * 1000)
+
+    def run_cell(self, source: str, timeout: float = 30.0) -> None:
+        """Append a code cell after the last one, type ``source`` and run it with Control+Enter."""
+        page = self.page
+        n_before = len(page.evaluate(JS_CELLS))
+        page.evaluate(
+            f"""async (src) => {{
+              const panel = ({_JS_CURRENT_PANEL})();
+              const nb = panel.content;
+              nb.activeCellIndex = nb.widgets.length - 1;
+              await window.jupyterapp.commands.execute('notebook:insert-cell-below');
+              nb.activeCell.model.sharedModel.setSource(src);
+              nb.activeCell.editor.focus();
+            }}""",
+            source,
+        )
+        page.keyboard.press("Control+Enter")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            cells = page.evaluate(JS_CELLS)
+            if len(cells) > n_before and cells[-1]["count"]:
+                if cells[-1]["error"]:
+                    raise KernelError(cells[-1]["error"])
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"cell did not finish within {timeout} s: {source!r}")
+
+    def check_errors(self) -> None:
+        bad = [e for e in self.errors if not any(w in e for w in PAGE_ERROR_WHITELIST)]
+        assert not bad, "page errors:\n" + "\n".join(bad)
+
+
+def wait_kernel_settled(page: Any, timeout: float) -> str:
+    """Wait until one kernel id has been connected and idle for a full second."""
+    deadline = time.monotonic() + timeout
+    stable_id, since = None, 0.0
+    state = None
+    while time.monotonic() < deadline:
+        state = page.evaluate(JS_KERNEL_STATE)
+        now = time.monotonic()
+        if state and state["connection"] == "connected" and state["status"] == "idle":
+            if state["id"] != stable_id:
+                stable_id, since = state["id"], now
+            elif now - since >= 1.0:
+                return stable_id
+        else:
+            stable_id = None
+        time.sleep(0.1)
+    raise TimeoutError(f"kernel not connected+idle within {timeout} s (last state: {state})")
+
+
+def run_all_cells(page: Any, timeout: float) -> None:
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    deadline = time.monotonic() + timeout
+    cells = None
+    while time.monotonic() < deadline:
+        cells = page.evaluate(JS_CELLS)
+        if cells:
+            for c in cells:
+                if c["error"]:
+                    raise KernelError("a notebook cell failed:\n" + c["error"])
+            if all(c["count"] for c in cells):
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"run-all did not finish within {timeout} s: {cells}")
+
+
+def write_notebook(path: Path, cells: list[str]) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nbformat.write(nb, str(path))
+
+
+# --------------------------------------------------------------------------------------
+# The explorer widget in a notebook
+# --------------------------------------------------------------------------------------
+
+# A synthetic recording whose 2-D embedding has a known layout: units "0".."5" always lie at
+# x in [-1, -0.6], units "6".."11" at x in [0.6, 1]; every epoch moves the points (x and y).
+EPOCHS = [1, 5, 10]
+TIMESTEPS = [10, 20, 30, 40, 50]
+LEFT_UNITS = [str(u) for u in range(6)]
+RIGHT_UNITS = [str(u) for u in range(6, 12)]
+
+DATA_CELL = """\
+import json
+import numpy as np
+import mmphate
+
+E, T, U, S = 3, 5, 12, 4
+UNITS = {units}
+rec = mmphate.Recording(
+    np.random.default_rng(0).standard_normal((E, T, U, S)).astype(np.float32),
+    epochs={epochs},
+    timesteps={timesteps},
+    units=UNITS,
+)
+emb = np.zeros((E, T, U, 2))
+for e in range(E):
+    for t in range(T):
+        for u in range(U):
+            side = -1.0 if u < 6 else 1.0
+            emb[e, t, u, 0] = side * (0.6 + 0.1 * ((t + 2 * e) % 5))
+            emb[e, t, u, 1] = -0.45 + 0.15 * (u % 6) + 0.03 * t + 0.05 * e
+emb = emb.reshape(-1, 2)  # slice-major: node = (e*T + t)*U + u
+"""
+
+WIDGET_CELL = """\
+w = mmphate.Explorer(emb, recording=rec, view="2d", color_by="unit")
+w
+"""
+
+
+def explorer_cells(units: list[str] | None = None) -> list[str]:
+    units = units or [str(u) for u in range(12)]
+    return [
+        DATA_CELL.format(units=repr(units), epochs=EPOCHS, timesteps=TIMESTEPS),
+        WIDGET_CELL,
+    ]
+
+
+def decode_png(png: bytes) -> Any:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
+
+
+def background(px: Any) -> Any:
+    """The most common colour of an image (the canvas background)."""
+    import numpy as np
+
+    flat = px.reshape(-1, 3)
+    colours, counts = np.unique(flat, axis=0, return_counts=True)
+    return colours[counts.argmax()]
+
+
+def ink_mask(px: Any, tol: int = 40) -> Any:
+    """Pixels that differ visibly from the background."""
+    return (abs(px - background(px)) > tol).any(axis=-1)
+
+
+def ink(px: Any) -> float:
+    """Total colour distance from the background (how much is drawn, and how strongly)."""
+    return float(abs(px - background(px)).sum())
+
+
+def changed_pixels(a: Any, b: Any, tol: int = 40) -> int:
+    return int((abs(a - b) > tol).any(axis=-1).sum())
+
+
+class ExplorerPage:
+    """The explorer widget inside an open notebook (or a standalone HTML page)."""
+
+    def __init__(self, page: Any, nb: NotebookSession | None = None) -> None:
+        self.page = page
+        self.nb = nb
+        self.kernel = nb.kernel if nb is not None else None
+        self.root = page.locator(".mmphate-root").first
+        self.canvas = self.root.locator("canvas").first
+
+    # --- state ---------------------------------------------------------------------
+    def attr(self, name: str) -> str | None:
+        return self.root.get_attribute(f"data-{name}")
+
+    def wait_attr(self, name: str, value: str, timeout: float = 15.0) -> None:
+        from playwright.sync_api import expect
+
+        expect(self.root).to_have_attribute(f"data-{name}", value, timeout=timeout * 1000)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        self.root.wait_for(state="attached", timeout=timeout * 1000)
+        self.root.scroll_into_view_if_needed()
+        self.wait_attr("ready", "true", timeout)
+        self.canvas.scroll_into_view_if_needed()
+
+    def control(self, label: str) -> Any:
+        return self.root.get_by_label(label, exact=True).first
+
+    # --- pixels --------------------------------------------------------------------
+    def pixels(self) -> Any:
+        return decode_png(self.canvas.screenshot(animations="disabled"))
+
+    def stable_pixels(self, timeout: float = 10.0) -> Any:
+        """Screenshot once two consecutive ones agree (the frame has settled)."""
+        deadline = time.monotonic() + timeout
+        prev = self.pixels()
+        while True:
+            time.sleep(0.25)
+            cur = self.pixels()
+            if prev.shape == cur.shape and changed_pixels(prev, cur, tol=8) == 0:
+                return cur
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"canvas never settles: {changed_pixels(prev, cur, tol=8)} pixels keep changing"
+                )
+            prev = cur
+
+    def wait_pixels_change(self, before: Any, min_changed: int = 30, timeout: float = 10.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            cur = self.pixels()
+            n = changed_pixels(before, cur) if cur.shape == before.shape else cur.size
+            if n >= min_changed:
+                return self.stable_pixels()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"drawn pixels did not change ({n} changed pixels)")
+            time.sleep(0.2)
+
+    # --- gestures ------------------------------------------------------------------
+    def to_page(self, fx: float, fy: float) -> tuple[float, float]:
+        """Canvas fractions (0..1, from the top-left) to page coordinates."""
+        box = self.canvas.bounding_box()
+        assert box is not None, "canvas has no bounding box (not displayed?)"
+        return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+
+    def drag(self, path: list[tuple[float, float]], modifier: str | None = None) -> None:
+        """Press at path[0], move through the points (in canvas fractions), release."""
+        mouse, kb = self.page.mouse, self.page.keyboard
+        self.canvas.scroll_into_view_if_needed()
+        if modifier:
+            kb.down(modifier)
+        try:
+            x, y = self.to_page(*path[0])
+            mouse.move(x, y)
+            mouse.down()
+            for fx, fy in path[1:]:
+                x, y = self.to_page(fx, fy)
+                mouse.move(x, y, steps=8)
+            mouse.up()
+        finally:
+            if modifier:
+                kb.up(modifier)
+
+    def box_drag(
+        self, x0: float, y0: float, x1: float, y1: float, modifier: str | None = None
+    ) -> None:
+        self.drag([(x0, y0), ((x0 + x1) / 2, (y0 + y1) / 2), (x1, y1)], modifier)
+
+    def use_tool(self, label: str) -> None:
+        button = self.control(label)
+        button.click()
+        from playwright.sync_api import expect
+
+        expect(button).to_have_attribute("aria-pressed", "true")
+
+    def selected_units(self) -> list[str]:
+        assert self.kernel is not None
+        return self.kernel.eval("list(w.selected_units)")
+
+    def poll_selected(self, expected: list[str], timeout: float = 10.0) -> list[str]:
+        assert self.kernel is not None
+        want = sorted(expected)
+        return sorted(
+            self.kernel.poll("sorted(w.selected_units)", lambda v: v == want, timeout=timeout)
+        )
