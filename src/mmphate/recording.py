@@ -11,15 +11,23 @@ Graph nodes are the ``(epoch, timestep, unit)`` triples in slice-major order,
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Recording", "fill_padding", "check_hidden"]
+__all__ = ["Recording", "fill_padding", "check_hidden", "RECORDING_FORMAT", "RECORDING_VERSION"]
 
 _PADDING_MODES = ("carry", "zero")
+
+#: Format marker written into every saved recording.
+RECORDING_FORMAT = "mmphate.recording"
+#: Version of the file layout written by :meth:`Recording.save`.
+RECORDING_VERSION = 1
 
 
 def check_hidden(hidden: Any, name: str = "X") -> np.ndarray:
@@ -172,7 +180,9 @@ class Recording:
                 )
             if not valid.any(axis=0).all():
                 empty = np.flatnonzero(~valid.any(axis=0)).tolist()
-                raise ValueError(f"every sample needs at least one valid step; samples {empty} have none.")
+                raise ValueError(
+                    f"every sample needs at least one valid step; samples {empty} have none."
+                )
         self.valid: np.ndarray | None = valid
         if sample_labels is not None:
             sample_labels = np.asarray(sample_labels)
@@ -186,7 +196,9 @@ class Recording:
                 )
             sample_labels = sample_labels.astype(np.int64)
         self.sample_labels: np.ndarray | None = sample_labels
-        self.class_names: list[str] | None = None if class_names is None else [str(c) for c in class_names]
+        self.class_names: list[str] | None = (
+            None if class_names is None else [str(c) for c in class_names]
+        )
         if self.class_names is not None and sample_labels is not None and len(sample_labels):
             if sample_labels.min() < 0 or sample_labels.max() >= len(self.class_names):
                 raise ValueError(
@@ -255,21 +267,34 @@ class Recording:
         epochs: Sequence[int] | None = None,
         timesteps: Sequence[int] | None = None,
         units: Sequence[Any] | None = None,
+        samples: Sequence[int] | None = None,
     ) -> Recording:
         """A new Recording restricted to the given labels (epoch numbers, timestep
-        indices, unit ids), in the order given; ``None`` keeps an axis whole."""
+        indices, unit ids), in the order given; ``None`` keeps an axis whole.
+
+        ``samples`` selects trace samples by position (samples carry no ids);
+        their ``valid`` columns and ``sample_labels`` follow.
+        """
         e = self._positions(self.epochs, epochs, "epochs")
         t = self._positions(self.timesteps, timesteps, "timesteps")
         u = self._positions(self.units, None if units is None else [str(x) for x in units], "units")
-        hidden = self.hidden[np.ix_(e, t, u, np.arange(self.n_samples))]
-        metrics = self.metrics.loc[self.metrics.index.intersection(self.epochs[e], sort=False)]
+        s = self._positions(np.arange(self.n_samples), samples, "samples")
+        hidden = self.hidden[np.ix_(e, t, u, s)]
+        logged = set(self.metrics.index.tolist())
+        metrics = self.metrics.loc[[ep for ep in self.epochs[e].tolist() if ep in logged]]
+        valid = None if self.valid is None else self.valid[np.ix_(t, s)]
+        if valid is not None and not valid.any(axis=0).all():
+            raise ValueError(
+                "the selected timesteps leave some samples without any valid step; "
+                "keep at least one valid step per sample or select fewer samples."
+            )
         return Recording(
             hidden,
             epochs=self.epochs[e],
             timesteps=self.timesteps[t],
             units=self.units[u],
-            valid=None if self.valid is None else self.valid[t],
-            sample_labels=self.sample_labels,
+            valid=valid,
+            sample_labels=None if self.sample_labels is None else self.sample_labels[s],
             class_names=self.class_names,
             metrics=metrics.copy(),
             metadata=dict(self.metadata),
@@ -309,3 +334,314 @@ class Recording:
                 f"this recording's epochs {self.epochs.tolist()[:10]}."
             )
         return df
+
+    # ------------------------------------------------------------ comparison
+    def copy(self) -> Recording:
+        """A deep copy (arrays, metrics and metadata are not shared)."""
+        return Recording(
+            self.hidden.copy(),
+            epochs=self.epochs.copy(),
+            timesteps=self.timesteps.copy(),
+            units=self.units.copy(),
+            valid=None if self.valid is None else self.valid.copy(),
+            sample_labels=None if self.sample_labels is None else self.sample_labels.copy(),
+            class_names=None if self.class_names is None else list(self.class_names),
+            metrics=self.metrics.copy(deep=True),
+            metadata=json.loads(json.dumps(self.metadata, default=_json_default)),
+        )
+
+    def equals(self, other: object) -> bool:
+        """``True`` if ``other`` is a Recording with identical contents.
+
+        Compares the hidden tensor bit for bit (NaN-free by construction), every
+        label array, the validity mask, sample labels, class names, the metrics
+        table (values, column names, dtypes and index) and the metadata.
+        """
+        if not isinstance(other, Recording):
+            return False
+        if self.shape != other.shape:
+            return False
+        for a, b in (
+            (self.hidden, other.hidden),
+            (self.epochs, other.epochs),
+            (self.timesteps, other.timesteps),
+            (self.units, other.units),
+        ):
+            if a.dtype.kind != b.dtype.kind or not np.array_equal(a, b):
+                return False
+        for a, b in ((self.valid, other.valid), (self.sample_labels, other.sample_labels)):
+            if (a is None) != (b is None) or (a is not None and not np.array_equal(a, b)):
+                return False
+        if self.class_names != other.class_names:
+            return False
+        if not self.metrics.equals(other.metrics) or not (
+            list(self.metrics.columns) == list(other.metrics.columns)
+            and list(self.metrics.dtypes.astype(str)) == list(other.metrics.dtypes.astype(str))
+            and self.metrics.index.equals(other.metrics.index)
+            and self.metrics.index.name == other.metrics.index.name
+        ):
+            return False
+        return _json_dumps(self.metadata) == _json_dumps(other.metadata)
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | os.PathLike[str] | IO[bytes], *, compress: bool = False) -> None:
+        """Write the recording to one portable file.
+
+        The file is a NumPy ``.npz`` archive holding plain arrays and JSON
+        strings only (no pickled objects), so :meth:`load` never executes code
+        from a file.  It carries a format marker and version.  The path is used
+        exactly as given (no ``.npz`` is appended) and the file is written
+        atomically: a failed save never leaves a partial file behind.
+
+        Parameters
+        ----------
+        path : str, path-like or binary file object
+            Destination.
+        compress : bool, default False
+            Deflate the arrays (smaller file, slower save/load; activations
+            rarely compress much).
+
+        Raises
+        ------
+        TypeError
+            If the metadata is not JSON-serialisable or a metrics column has a
+            dtype that cannot be stored without pickling (e.g. arbitrary objects).
+        """
+        arrays = self._to_arrays()
+        writer = np.savez_compressed if compress else np.savez
+        if hasattr(path, "write"):
+            writer(path, **arrays)  # type: ignore[arg-type]
+            return
+        path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".mmphate-", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                writer(fh, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | IO[bytes]) -> Recording:
+        """Read a recording written by :meth:`save`.
+
+        Loading uses ``numpy.load(..., allow_pickle=False)`` and JSON only:
+        nothing in the file is executed.
+
+        Raises
+        ------
+        FileNotFoundError
+            If the path does not exist.
+        ValueError
+            If the file is not an mmphate recording (foreign, truncated or
+            corrupt) or was written by a newer, incompatible version.  No
+            partially loaded object is ever returned.
+        """
+        name = getattr(path, "name", None) if hasattr(path, "read") else os.fspath(path)
+        if not hasattr(path, "read") and not os.path.exists(name):  # type: ignore[arg-type]
+            raise FileNotFoundError(f"no such recording file: {name!r}")
+        try:
+            if hasattr(path, "read"):
+                start = path.tell()  # type: ignore[union-attr]
+                magic = path.read(4)  # type: ignore[union-attr]
+                path.seek(start)  # type: ignore[union-attr]
+            else:
+                with open(path, "rb") as fh:  # type: ignore[arg-type]
+                    magic = fh.read(4)
+            if magic[:2] != b"PK":
+                raise _NotARecording("it is not a NumPy .npz archive")
+            with np.load(path, allow_pickle=False) as archive:
+                if not isinstance(archive, np.lib.npyio.NpzFile):
+                    raise _NotARecording("it holds a single array, not an archive")
+                if "format" not in archive.files:
+                    raise _NotARecording("it has no mmphate format marker")
+                header = json.loads(str(archive["format"][()]))
+                if not isinstance(header, dict) or header.get("format") != RECORDING_FORMAT:
+                    raise _NotARecording(f"its format marker is {header!r}")
+                version = header.get("version")
+                if not isinstance(version, int) or version > RECORDING_VERSION or version < 1:
+                    raise _NotARecording(
+                        f"it has format version {version!r}; this mmphate reads versions "
+                        f"1..{RECORDING_VERSION}. Upgrade mmphate to read it"
+                    )
+                # read every member now (checks each CRC) so that a truncated or
+                # damaged file fails here, not later
+                arrays = {key: archive[key] for key in archive.files}
+            return cls._from_arrays(arrays, header)
+        except _NotARecording as exc:
+            raise ValueError(f"{name!r} is not an mmphate recording: {exc}.") from None
+        except Exception as exc:  # BadZipFile, zlib/CRC errors, EOF, bad JSON, bad arrays
+            raise ValueError(
+                f"{name!r} is not an mmphate recording or is truncated/corrupt "
+                f"({type(exc).__name__}: {exc})."
+            ) from exc
+
+    def _to_arrays(self) -> dict[str, np.ndarray]:
+        header = {
+            "format": RECORDING_FORMAT,
+            "version": RECORDING_VERSION,
+            "shape": list(self.shape),
+        }
+        try:
+            from ._version import __version__
+
+            header["written_by"] = f"mmphate {__version__}"
+        except ImportError:  # pragma: no cover
+            pass
+        columns, metric_arrays = _metrics_to_arrays(self.metrics)
+        try:
+            metadata = _json_dumps(self.metadata)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"Recording.metadata must be JSON-serialisable to be saved ({exc}). "
+                "Store numbers, strings, lists and dicts only."
+            ) from exc
+        labels = {
+            "units": [str(u) for u in self.units],
+            "class_names": self.class_names,
+            "metrics": columns,
+        }
+        arrays: dict[str, np.ndarray] = {
+            "format": np.array(json.dumps(header)),
+            "hidden": self.hidden,
+            "epochs": self.epochs,
+            "timesteps": self.timesteps,
+            "labels": np.array(json.dumps(labels)),
+            "metadata": np.array(metadata),
+            "metrics_index": np.asarray(self.metrics.index, dtype=np.int64),
+            **metric_arrays,
+        }
+        if self.valid is not None:
+            arrays["valid"] = self.valid
+        if self.sample_labels is not None:
+            arrays["sample_labels"] = self.sample_labels
+        return arrays
+
+    @classmethod
+    def _from_arrays(cls, arrays: dict[str, np.ndarray], header: dict[str, Any]) -> Recording:
+        for key in ("hidden", "epochs", "timesteps", "labels", "metadata", "metrics_index"):
+            if key not in arrays:
+                raise ValueError(f"the archive lacks its {key!r} member")
+        hidden = arrays["hidden"]
+        if hidden.dtype != np.float32 or list(hidden.shape) != list(header.get("shape", [])):
+            raise ValueError(
+                f"hidden has dtype {hidden.dtype} and shape {hidden.shape}; the header says "
+                f"float32 {header.get('shape')}"
+            )
+        labels = json.loads(str(arrays["labels"][()]))
+        metrics = _metrics_from_arrays(labels["metrics"], arrays)
+        return cls(
+            hidden,
+            epochs=arrays["epochs"],
+            timesteps=arrays["timesteps"],
+            units=labels["units"],
+            valid=arrays.get("valid"),
+            sample_labels=arrays.get("sample_labels"),
+            class_names=labels["class_names"],
+            metrics=metrics,
+            metadata=json.loads(str(arrays["metadata"][()])),
+        )
+
+
+class _NotARecording(Exception):
+    pass
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"object of type {type(obj).__name__} is not JSON serialisable")
+
+
+def _json_dumps(obj: Any) -> str:
+    return json.dumps(obj, default=_json_default, sort_keys=True)
+
+
+def _is_label(x: Any) -> bool:
+    return isinstance(x, str | int | float | bool) or x is None
+
+
+def _metrics_to_arrays(metrics: pd.DataFrame) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Describe the metrics table as JSON plus one plain array per column."""
+    names = [c.item() if isinstance(c, np.generic) else c for c in metrics.columns]
+    if not all(_is_label(c) for c in names):
+        raise TypeError(
+            f"metrics column names must be strings or numbers to be saved; got {names[:10]}."
+        )
+    columns: list[dict[str, Any]] = []
+    arrays: dict[str, np.ndarray] = {}
+    for i, name in enumerate(names):
+        series = metrics.iloc[:, i]
+        dtype = series.dtype
+        entry: dict[str, Any] = {"name": name, "dtype": str(dtype)}
+        if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
+            entry["kind"] = "numpy"
+            arrays[f"metric_{i}"] = series.to_numpy()
+        elif _is_string_column(series):
+            entry["kind"] = "string"
+            mask = series.isna().to_numpy()
+            arrays[f"metric_{i}"] = np.array(
+                ["" if m else str(v) for v, m in zip(series.tolist(), mask, strict=True)],
+                dtype=str,
+            ).reshape(-1)
+            arrays[f"metric_{i}_mask"] = mask
+            if len(series) == 0:
+                arrays[f"metric_{i}"] = np.zeros(0, dtype="<U1")
+        elif isinstance(getattr(dtype, "numpy_dtype", None), np.dtype):
+            entry["kind"] = "masked"
+            mask = series.isna().to_numpy()
+            arrays[f"metric_{i}"] = series.to_numpy(dtype=dtype.numpy_dtype, na_value=0)
+            arrays[f"metric_{i}_mask"] = mask
+        else:
+            raise TypeError(
+                f"metrics column {name!r} has dtype {dtype}, which cannot be saved without "
+                "pickling; convert it to numbers or strings first."
+            )
+        columns.append(entry)
+    meta = {"columns": columns, "columns_name": metrics.columns.name}
+    if not _is_label(meta["columns_name"]):
+        meta["columns_name"] = str(meta["columns_name"])
+    return meta, arrays
+
+
+def _is_string_column(series: pd.Series) -> bool:
+    if isinstance(series.dtype, pd.StringDtype):
+        return True
+    if series.dtype == object:
+        return all(isinstance(v, str) or v is None or v is np.nan for v in series.tolist())
+    return False
+
+
+def _metrics_from_arrays(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> pd.DataFrame:
+    index = pd.Index(arrays["metrics_index"].astype(np.int64), name="epoch")
+    data: dict[int, pd.Series] = {}
+    for i, entry in enumerate(meta["columns"]):
+        values = arrays[f"metric_{i}"]
+        if values.shape != (len(index),):
+            raise ValueError(f"metrics column {entry['name']!r} has {values.shape} values")
+        kind, dtype = entry["kind"], entry["dtype"]
+        if kind == "numpy":
+            series = pd.Series(values, index=index, dtype=np.dtype(dtype))
+        elif kind == "string":
+            mask = arrays[f"metric_{i}_mask"]
+            obj = values.astype(object)
+            obj[mask] = None if dtype == "object" else np.nan
+            series = pd.Series(obj, index=index, dtype=dtype)
+        elif kind == "masked":
+            mask = arrays[f"metric_{i}_mask"]
+            series = pd.Series(values, index=index).astype(dtype)
+            series[mask] = pd.NA
+        else:
+            raise ValueError(f"unknown metrics column kind {kind!r}")
+        data[i] = series
+    df = pd.DataFrame(data, index=index)
+    df.columns = pd.Index([c["name"] for c in meta["columns"]], name=meta["columns_name"])
+    if not len(meta["columns"]):
+        df = pd.DataFrame(index=index)
+        df.columns.name = meta["columns_name"]
+    return df
