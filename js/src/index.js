@@ -108,9 +108,10 @@ function render({ model, el }) {
   const initialWidth = () => Math.max(200, Math.floor(stage.clientWidth || el.clientWidth || 640));
   let width = initialWidth();
   try {
-    scene = new PointScene(stage, data, { width, height, onChange: () => requestRender() });
+    scene = new PointScene(stage, data, { width, height, onChange: () => scene && requestRender() });
   } catch (err) {
-    showError(root, stage, `WebGL is unavailable, so the explorer cannot draw: ${err.message}`);
+    console.error(err);
+    showError(root, stage, err.message);
     return cleanup;
   }
   const canvas = scene.canvas;
@@ -183,9 +184,9 @@ function render({ model, el }) {
       root.dataset.ready = "true";
     }
   };
-  const requestRender = () => {
+  function requestRender() {
     if (!frameReq) frameReq = requestAnimationFrame(frame);
-  };
+  }
 
   // ---- state setters (fromModel: the change came from Python, do not write it back)
   function setEpoch(i, fromModel) {

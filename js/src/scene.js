@@ -122,9 +122,12 @@ export class PointScene {
     this.onChange = onChange;
     this.width = width;
     this.height = height;
-    this.renderer = new THREE.WebGLRenderer({ antialias: false, preserveDrawingBuffer: false });
-    const gl = this.renderer.getContext();
-    if (!gl) throw new Error("WebGL context could not be created");
+    try {
+      this.renderer = new THREE.WebGLRenderer({ antialias: false, preserveDrawingBuffer: false });
+    } catch (err) {
+      throw new Error(`WebGL is unavailable, so the explorer cannot draw (${err.message || err}).`);
+    }
+    if (!this.renderer.getContext()) throw new Error("WebGL is unavailable, so the explorer cannot draw.");
     this.renderer.setPixelRatio(Math.min(2, window.devicePixelRatio || 1));
     this.renderer.setSize(width, height);
     this.canvas = this.renderer.domElement;
