@@ -165,3 +165,38 @@ def test_unit_ids_need_positions():
     assert res.top_units == ["h3"]
     with pytest.raises(ValueError, match="no unit_mask argument"):
         ablation_test(nn.Sequential(nn.Linear(4, 2)), x[:, 0], y, unit_entropy=w, k=1)
+
+
+def test_ablation_on_lstm_trained_with_the_training_helper():
+    training = pytest.importorskip("mmphate.training")
+    from mmphate import interstep_entropy, rank_units
+
+    res = training.train_classifier(
+        "basic_motions", kind="lstm", hidden_size=8, epochs=4, record_every=2, verbose=False
+    )
+    model, rec = res.model, res.recording
+    ds = res.dataset
+    # any node embedding will do for the ranking; here the first two features of each node
+    emb = rec.hidden.reshape(-1, rec.n_samples)[:, :2]
+    ranking = rank_units(interstep_entropy(emb, rec))
+    out = ablation_test(model, ds.X_test, ds.y_test, unit_entropy=ranking, k=2, n_random=5, seed=0)
+    assert out.mode == "unit_mask"
+    assert out.baseline_accuracy == pytest.approx(training.evaluate(model, ds.X_test, ds.y_test))
+    mask = np.ones(8, dtype=np.float32)
+    mask[[int(u) for u in out.top_units]] = 0
+    top_acc = training.evaluate(model, ds.X_test, ds.y_test, unit_mask=mask)
+    assert out.top_drop == pytest.approx(out.baseline_accuracy - top_acc)
+    assert len(out.single_unit) == 8
+    # with the helper's evaluate the numbers are the same
+    again = ablation_test(
+        model,
+        ds.X_test,
+        ds.y_test,
+        unit_entropy=ranking,
+        k=2,
+        n_random=5,
+        seed=0,
+        evaluate=training.evaluate,
+    )
+    np.testing.assert_allclose(again.random_drops, out.random_drops)
+    assert again.top_drop == pytest.approx(out.top_drop)

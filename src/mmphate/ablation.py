@@ -238,9 +238,9 @@ def ablation_test(
                 handle.remove()
         if isinstance(out, tuple | list):
             out = out[0]
-        return float((out.argmax(dim=-1) == yt).float().mean().item())
+        return int((out.argmax(dim=-1) == yt).sum().item()) / len(yt)
 
-    was_training = model.training
+    modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
         base = call(mask_of(np.array([], dtype=int)))
@@ -261,7 +261,8 @@ def ablation_test(
             else np.array([])
         )
     finally:
-        model.train(was_training)
+        for m, mode in modes:
+            m.training = mode
 
     p_value = float((1 + np.sum(rand >= top_drop - 1e-12)) / (n_random + 1))
     table = pd.DataFrame(
