@@ -209,11 +209,16 @@ DATASETS = {"basic_motions": load_basic_motions, "japanese_vowels": load_japanes
 
 
 def load_dataset(name: str) -> Dataset:
-    """Load a bundled dataset by name (see :data:`DATASETS`)."""
-    key = str(name).lower().replace("-", "_")
-    if key not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; available: {sorted(DATASETS)}.")
-    return DATASETS[key]()
+    """Load a bundled dataset by name (see :data:`DATASETS`).
+
+    Case, ``-`` and ``_`` are ignored: ``"BasicMotions"``, ``"basic-motions"``
+    and ``"basic_motions"`` all work.
+    """
+    squash = "".join(ch for ch in str(name).lower() if ch.isalnum())
+    for key, loader in DATASETS.items():
+        if key.replace("_", "") == squash:
+            return loader()
+    raise ValueError(f"unknown dataset {name!r}; available: {sorted(DATASETS)}.")
 
 
 # --------------------------------------------------------------------- synthetic

@@ -121,7 +121,7 @@ class SequenceClassifier(nn.Module):
         if lengths is None:
             last = states[:, -1]
         else:
-            lengths = torch.as_tensor(np.asarray(lengths), dtype=torch.long, device=x.device)
+            lengths = _as_tensor(lengths, torch.long).to(x.device)
             if lengths.shape != (B,) or int(lengths.min()) < 1 or int(lengths.max()) > T:
                 raise ValueError(
                     f"lengths must be ({B},) integers in [1, {T}]; got shape "
@@ -204,10 +204,16 @@ class TrainingResult:
         yield self.recording
 
 
+def _as_tensor(a: Any, dtype: torch.dtype) -> torch.Tensor:
+    if isinstance(a, torch.Tensor):
+        return a.detach().to(dtype)
+    return torch.as_tensor(np.asarray(a), dtype=dtype)
+
+
 def _tensors(X: Any, y: Any = None, lengths: Any = None) -> tuple:
-    Xt = torch.as_tensor(np.asarray(X, dtype=np.float32))
-    yt = None if y is None else torch.as_tensor(np.asarray(y, dtype=np.int64))
-    lt = None if lengths is None else torch.as_tensor(np.asarray(lengths, dtype=np.int64))
+    Xt = _as_tensor(X, torch.float32)
+    yt = None if y is None else _as_tensor(y, torch.long)
+    lt = None if lengths is None else _as_tensor(lengths, torch.long)
     return Xt, yt, lt
 
 
