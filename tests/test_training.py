@@ -36,7 +36,7 @@ def test_training_is_deterministic_and_restores_global_state():
     assert not c.recording.equals(a.recording)
 
 
-def test_recording_contents_and_record_every():
+def test_recording_contents_and_record_every(tmp_path):
     model, rec = train_classifier(
         "basic_motions", hidden_size=6, epochs=5, record_every=2, n_trace=12, verbose=False
     )
@@ -57,6 +57,9 @@ def test_recording_contents_and_record_every():
         x = (torch.as_tensor(ds.X_test[idx]) - model.input_mean) / model.input_std
         states = model.rnn(x)[0].numpy().transpose(1, 2, 0)
     np.testing.assert_allclose(rec.hidden[-1], states, atol=1e-5, rtol=0)
+    # metadata is JSON: the recording saves and loads unchanged
+    rec.save(tmp_path / "run.mmphate")
+    assert Recording.load(tmp_path / "run.mmphate").equals(rec)
     # the logged accuracy is what evaluate() measures
     assert rec.metrics.loc[5, "val_accuracy"] == pytest.approx(
         evaluate(model, ds.X_test, ds.y_test)

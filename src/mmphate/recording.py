@@ -7,6 +7,16 @@ trace sample, per-epoch metrics and free-form metadata.
 
 Graph nodes are the ``(epoch, timestep, unit)`` triples in slice-major order,
 ``node = (e * T + t) * U + u``; :meth:`Recording.nodes` lists them.
+
+Files
+-----
+:meth:`Recording.save` writes one portable file: a NumPy ``.npz`` archive of
+plain arrays (``hidden`` float32, ``epochs``, ``timesteps``, ``valid``,
+``sample_labels``, one array per metrics column) and JSON strings (format
+marker and version, unit ids, class names, metrics column names and dtypes,
+metadata).  :meth:`Recording.load` reads it with ``allow_pickle=False``, so a
+file can never run code; a foreign, truncated or corrupt file raises
+``ValueError`` ("... is not an mmphate recording ...").
 """
 
 from __future__ import annotations

@@ -158,13 +158,13 @@ class HiddenStateRecorder:
     Parameters
     ----------
     model : torch.nn.Module
-        The model to run; it is called as ``model(inputs, **forward_kwargs)``
-        (``model(*inputs, **forward_kwargs)`` if ``inputs`` is a tuple).
+        The model to run; it is called as ``model(trace_inputs, **forward_kwargs)``
+        (``model(*trace_inputs, **forward_kwargs)`` if ``trace_inputs`` is a tuple).
     layer : nn.Module, str or None
         The layer to record: a submodule of ``model``, its dotted name (as in
         ``model.named_modules()``), or ``None`` for ``model`` itself.  It must
         run exactly once per forward call.
-    inputs : Tensor, PackedSequence or tuple
+    trace_inputs : Tensor, PackedSequence or tuple
         The trace inputs (same every epoch), one batch entry per trace sample.
         Moved to the model's device when recording.
     lengths : sequence of int, optional
@@ -205,7 +205,7 @@ class HiddenStateRecorder:
         self,
         model: nn.Module,
         layer: nn.Module | str | None,
-        inputs: Any,
+        trace_inputs: Any,
         *,
         lengths: Sequence[int] | np.ndarray | torch.Tensor | None = None,
         sample_labels: Sequence[int] | np.ndarray | None = None,
@@ -220,7 +220,7 @@ class HiddenStateRecorder:
             raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}.")
         self.model = model
         self.layer, self.layer_name = self._resolve_layer(model, layer)
-        self.inputs = inputs
+        self.trace_inputs = trace_inputs
         self.forward_kwargs = dict(forward_kwargs or {})
         if int(every) != every or every < 1:
             raise ValueError(f"every must be a positive integer; got {every!r}.")
@@ -314,7 +314,7 @@ class HiddenStateRecorder:
             calls.append((args, kwargs, output))
 
         param = next(self.model.parameters(), None)
-        inputs, kwargs = self.inputs, self.forward_kwargs
+        inputs, kwargs = self.trace_inputs, self.forward_kwargs
         if param is not None:
             inputs = _to_device(inputs, param.device)
             kwargs = _to_device(kwargs, param.device)
