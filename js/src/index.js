@@ -175,7 +175,7 @@ function render({ model, el }) {
         lastStep += (steps * 1000) / st.speed;
         setTimestep((st.tIdx + steps) % data.T, false);
       }
-      frameReq = requestAnimationFrame(frame);
+      requestRender();
     }
     scene.render();
     root.dataset.points = String(scene.pointsDrawn());

@@ -6,6 +6,7 @@ import { GLSL_COLORS, PALETTE, hexToRgb } from "./colors.js";
 import { finiteRange } from "./data.js";
 
 const TEX_W = 2048;
+const LOD_POINTS = 120000;
 const MISSING = -1.0e30;
 
 const VERTEX = `
@@ -65,7 +66,7 @@ void main() {
   float fade = 0.0;
   bool selected = fetch1(tSel, u) > 0.5;
   if (uContext > 0.5) {
-    fade = 0.86;
+    fade = 0.8;
     size *= 0.75;
   } else if (uPlaying > 0.5) {
     if (t == uTimestep) size *= 2.0; else fade = 0.5;
@@ -76,7 +77,6 @@ void main() {
   vColor = mix(c, uBg, fade);
   gl_PointSize = size;
   gl_Position = projectionMatrix * modelViewMatrix * vec4(position, 1.0);
-  if (uContext > 0.5 && e == uEpoch) gl_Position = vec4(2.0, 2.0, 2.0, 1.0);
 }
 `;
 
@@ -189,10 +189,43 @@ export class PointScene {
       vertexShader: VERTEX,
       fragmentShader: FRAGMENT,
     });
+    // Other epochs as faint context: rendered into an offscreen target only when the camera,
+    // colours or selection change, so scrubbing epochs and playing timesteps redraw just the
+    // current epoch over a cached image. While the camera moves, a subsample stands in.
+    this.contextMaterial.uniforms.uEpoch.value = -1;
+    this.contextScene = new THREE.Scene();
     this.contextPoints = new THREE.Points(this.geometry, this.contextMaterial);
     this.contextPoints.frustumCulled = false;
-    this.contextPoints.renderOrder = 0;
-    // The current epoch shares the attribute buffers; only its draw range differs.
+    const stride = Math.max(1, Math.ceil(d.N / LOD_POINTS));
+    this.lodGeometry = new THREE.BufferGeometry();
+    this.lodGeometry.setAttribute("position", this.geometry.getAttribute("position"));
+    this.lodGeometry.setAttribute("aClass", this.geometry.getAttribute("aClass"));
+    if (stride > 1) {
+      const idx = new Uint32Array(Math.ceil(d.N / stride));
+      for (let i = 0; i < idx.length; i++) idx[i] = i * stride;
+      this.lodGeometry.setIndex(new THREE.BufferAttribute(idx, 1));
+    }
+    this.lodPoints = new THREE.Points(this.lodGeometry, this.contextMaterial);
+    this.lodPoints.frustumCulled = false;
+    this.lodPoints.visible = false;
+    this.contextScene.add(this.contextPoints, this.lodPoints);
+    this.contextTarget = new THREE.WebGLRenderTarget(1, 1, { depthBuffer: true });
+    this.quadMaterial = new THREE.ShaderMaterial({
+      uniforms: { tImage: { value: this.contextTarget.texture } },
+      vertexShader: "varying vec2 vUv; void main() { vUv = uv; gl_Position = vec4(position.xy, 0.0, 1.0); }",
+      fragmentShader: "uniform sampler2D tImage; varying vec2 vUv; void main() { gl_FragColor = texture2D(tImage, vUv); }",
+      depthTest: false,
+      depthWrite: false,
+    });
+    this.quadScene = new THREE.Scene();
+    const quad = new THREE.Mesh(new THREE.PlaneGeometry(2, 2), this.quadMaterial);
+    quad.frustumCulled = false;
+    this.quadScene.add(quad);
+    this.quadCamera = new THREE.OrthographicCamera(-1, 1, 1, -1, 0, 1);
+    this.contextDirty = true;
+    this.interacting = false;
+    this.renderer.autoClear = false;
+
     this.currentGeometry = new THREE.BufferGeometry();
     this.currentGeometry.setAttribute("position", this.geometry.getAttribute("position"));
     this.currentGeometry.setAttribute("aClass", this.geometry.getAttribute("aClass"));
@@ -200,7 +233,6 @@ export class PointScene {
     this.currentPoints = new THREE.Points(this.currentGeometry, this.currentMaterial);
     this.currentPoints.frustumCulled = false;
     this.currentPoints.renderOrder = 1;
-    this.scene.add(this.contextPoints);
     this.scene.add(this.currentPoints);
 
     this.trajMaterial = new THREE.LineBasicMaterial({ color: 0x222222, transparent: true, opacity: 0.75 });
@@ -218,6 +250,15 @@ export class PointScene {
     this.controls.enableDamping = false;
     this.controls.addEventListener("change", () => {
       this.projectionDirty = true;
+      this.contextDirty = true;
+      this.onChange();
+    });
+    this.controls.addEventListener("start", () => {
+      this.interacting = true;
+    });
+    this.controls.addEventListener("end", () => {
+      this.interacting = false;
+      this.contextDirty = true;
       this.onChange();
     });
     this.epoch = 0;
@@ -237,7 +278,7 @@ export class PointScene {
     this.epoch = e;
     const tu = d.T * d.U;
     this.currentGeometry.setDrawRange(e * tu, tu);
-    this.forEachMaterial((u) => (u.uEpoch.value = e));
+    this.currentMaterial.uniforms.uEpoch.value = e;
     this.projectionDirty = true;
     this.updateTrajectories();
   }
@@ -253,11 +294,12 @@ export class PointScene {
   setMode(name) {
     const m = MODE_INDEX[name] ?? 0;
     this.forEachMaterial((u) => (u.uMode.value = m));
+    this.contextDirty = true;
   }
 
   setShowContext(show) {
     this.showContext = show;
-    this.contextPoints.visible = show;
+    this.contextDirty = true;
   }
 
   pointsDrawn() {
@@ -273,6 +315,7 @@ export class PointScene {
     bg.getRGB(srgb, THREE.SRGBColorSpace);
     this.forEachMaterial((u) => u.uBg.value.set(srgb.r, srgb.g, srgb.b));
     this.trajMaterial.color.copy(fg);
+    this.contextDirty = true;
   }
 
   /** Mark the selected units (a Set of unit positions). */
@@ -285,6 +328,7 @@ export class PointScene {
     this.textures.sel.needsUpdate = true;
     this.selectedUnits = Array.from(indices).sort((a, b) => a - b);
     this.forEachMaterial((u) => (u.uSelActive.value = indices.size > 0 ? 1 : 0));
+    this.contextDirty = true;
     this.updateTrajectories();
   }
 
@@ -379,6 +423,7 @@ export class PointScene {
     }
     this.controls.update();
     this.projectionDirty = true;
+    this.contextDirty = true;
   }
 
   resize(width, height) {
@@ -395,10 +440,39 @@ export class PointScene {
     cam.right = cx + hh * aspect;
     cam.updateProjectionMatrix();
     this.projectionDirty = true;
+    this.contextDirty = true;
   }
 
   render() {
-    this.renderer.render(this.scene, this.camera);
+    const r = this.renderer;
+    r.setRenderTarget(null);
+    r.clear();
+    if (this.showContext) {
+      if (this.interacting) {
+        // camera moving: a subsample of the context, drawn directly
+        this.contextPoints.visible = false;
+        this.lodPoints.visible = true;
+        r.render(this.contextScene, this.camera);
+        this.contextDirty = true;
+      } else {
+        if (this.contextDirty) {
+          const size = r.getDrawingBufferSize(new THREE.Vector2());
+          if (this.contextTarget.width !== size.x || this.contextTarget.height !== size.y) {
+            this.contextTarget.setSize(size.x, size.y);
+          }
+          this.contextPoints.visible = true;
+          this.lodPoints.visible = false;
+          r.setRenderTarget(this.contextTarget);
+          r.clear();
+          r.render(this.contextScene, this.camera);
+          r.setRenderTarget(null);
+          this.contextDirty = false;
+        }
+        r.render(this.quadScene, this.quadCamera);
+      }
+      r.clearDepth();
+    }
+    r.render(this.scene, this.camera);
   }
 
   /**
@@ -459,6 +533,10 @@ export class PointScene {
   dispose() {
     this.controls.dispose();
     this.geometry.dispose();
+    this.lodGeometry.dispose();
+    this.contextTarget.dispose();
+    this.quadMaterial.dispose();
+    this.quadScene.children[0].geometry.dispose();
     this.currentGeometry.dispose();
     this.trajGeometry.dispose();
     this.contextMaterial.dispose();

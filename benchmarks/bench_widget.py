@@ -1,0 +1,199 @@
+"""Explorer widget performance in headless Chromium (SwiftShader WebGL, no GPU).
+
+For 100k, 500k and 1M nodes (synthetic random-walk embeddings) this measures
+
+* payload: bytes per point that cross to the browser (positions, codes, entropies);
+* python: Explorer construction + binary encoding + writing the standalone HTML (s);
+* load: browser navigation to the first frame with data (``data-ready``) (s);
+* first frame total: python + load;
+* scrub: frame time while stepping the Epoch slider once per frame, every epoch's points drawn
+  (current epoch + faint context), each frame forced to completion with a 1-pixel
+  ``readPixels`` (so GPU time counts), reported as median / 90th percentile ms and fps;
+* play: frame time while the timestep animation runs (requestAnimationFrame intervals).
+
+There is no reference widget to compare with (m-phate draws static matplotlib figures), so the
+table shows absolute numbers next to the 20 fps target for 500k points.
+
+Usage: python benchmarks/bench_widget.py [--sizes 100000 500000 1000000] [--frames 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mmphate.export import export_html
+from mmphate.recording import Recording
+from mmphate.widget import Explorer
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--enable-unsafe-swiftshader",
+]
+
+SCRUB_JS = """
+async (frames) => {
+  const slider = document.querySelector('[aria-label="Epoch"]');
+  const canvas = document.querySelector('canvas.mmphate-canvas');
+  const gl = canvas.getContext('webgl2');
+  const px = new Uint8Array(4);
+  const n = Number(slider.max) + 1;
+  const nextFrame = () => new Promise((r) => requestAnimationFrame(r));
+  await nextFrame();
+  let last = performance.now();
+  const times = [];
+  for (let k = 0; k < frames; k++) {
+    slider.value = String((k + 1) % n);
+    slider.dispatchEvent(new Event('input', { bubbles: true }));
+    await nextFrame();
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+    const now = performance.now();
+    times.push(now - last);
+    last = now;
+  }
+  return times;
+}
+"""
+
+PLAY_JS = """
+async (frames) => {
+  const play = document.querySelector('[aria-label="Play"]');
+  document.querySelector('[aria-label="Speed"]').value = '30';
+  document.querySelector('[aria-label="Speed"]').dispatchEvent(new Event('change'));
+  play.click();
+  const nextFrame = () => new Promise((r) => requestAnimationFrame(r));
+  await nextFrame();
+  let last = performance.now();
+  const times = [];
+  for (let k = 0; k < frames; k++) {
+    await nextFrame();
+    const now = performance.now();
+    times.push(now - last);
+    last = now;
+  }
+  play.click();
+  return times;
+}
+"""
+
+
+def synthetic(n_points: int, seed: int = 0) -> tuple[np.ndarray, Recording]:
+    """Random-walk embedding with E x T x U = n_points nodes (U = 100 units, T = 100 steps)."""
+    U = 100
+    T = 100 if n_points >= 100_000 * 5 else 50
+    E = max(1, n_points // (T * U))
+    rng = np.random.default_rng(seed)
+    steps = rng.normal(scale=0.05, size=(E, T, U, 3)).astype(np.float32)
+    unit_offsets = rng.normal(size=(1, 1, U, 3)).astype(np.float32) * 3
+    emb = (np.cumsum(steps, axis=1) + np.cumsum(steps[:, :1], axis=0) + unit_offsets).reshape(-1, 3)
+    S = 4
+    hidden = rng.normal(size=(E, T, U, S)).astype(np.float32)
+    rec = Recording(
+        hidden,
+        units=[f"u{i}" for i in range(U)],
+        sample_labels=[0, 1, 2, 0],
+        class_names=["a", "b", "c"],
+        metrics={"train_loss": np.linspace(2, 0.1, E), "val_accuracy": np.linspace(0.3, 0.9, E)},
+    )
+    return emb, rec
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 500_000, 1_000_000])
+    ap.add_argument("--frames", type=int, default=60)
+    args = ap.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        print("chromium not found (apt-get install chromium)", file=sys.stderr)
+        return 1
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        for n in args.sizes:
+            emb, rec = synthetic(n)
+            intra = np.random.default_rng(1).random((rec.n_epochs, rec.n_timesteps))
+            path = Path(tmp) / f"explorer_{n}.html"
+            t0 = time.perf_counter()
+            widget = Explorer(emb, rec, intrastep=intra)
+            export_html(widget, path)
+            t_py = time.perf_counter() - t0
+            per_point = widget.payload_bytes / rec.n_nodes
+            page = browser.new_page(viewport={"width": 1000, "height": 760})
+            errors: list[str] = []
+            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+            page.goto(path.as_uri(), wait_until="commit")
+            page.wait_for_function(
+                "document.querySelector('.mmphate-root')?.dataset.ready === 'true'",
+                polling="raf",
+                timeout=180_000,
+            )
+            t_load = page.evaluate("performance.now()") / 1000
+            drawn = int(page.evaluate("document.querySelector('.mmphate-root').dataset.points"))
+            scrub = page.evaluate(SCRUB_JS, args.frames)[3:]
+            play = page.evaluate(PLAY_JS, args.frames)[3:]
+            page.close()
+            if errors:
+                print(f"page errors at {n}: {errors[:3]}", file=sys.stderr)
+            med = statistics.median(scrub)
+            rows.append(
+                dict(
+                    n=rec.n_nodes,
+                    shape=f"{rec.n_epochs}x{rec.n_timesteps}x{rec.n_units}",
+                    bpp=per_point,
+                    mb=path.stat().st_size / 1e6,
+                    py=t_py,
+                    load=t_load,
+                    total=t_py + t_load,
+                    drawn=drawn,
+                    scrub_med=med,
+                    scrub_p90=pct(scrub, 90),
+                    fps=1000 / med,
+                    play_med=statistics.median(play),
+                )
+            )
+        browser.close()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"{'points':>9} {'E x T x U':>12} {'B/pt':>6} {'html MB':>8} {'python s':>9} "
+        f"{'load s':>7} {'first frame s':>14} {'drawn':>9} {'scrub ms (med/p90)':>19} "
+        f"{'scrub fps':>9} {'play ms':>8}"
+    )
+    for r in rows:
+        print(
+            f"{r['n']:>9} {r['shape']:>12} {r['bpp']:>6.2f} {r['mb']:>8.1f} {r['py']:>9.2f} "
+            f"{r['load']:>7.2f} {r['total']:>14.2f} {r['drawn']:>9} "
+            f"{r['scrub_med']:>9.1f} / {r['scrub_p90']:<7.1f} {r['fps']:>9.1f} {r['play_med']:>8.1f}"
+        )
+    print(
+        f"target: scrubbing 500k points >= 20 fps; payload <= ~16 B/point. Python peak RSS {peak_mb:.0f} MB"
+    )
+    print(
+        "(headless Chromium, SwiftShader WebGL2, 1000 x 760 viewport; other epochs drawn as context)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
