@@ -63,6 +63,42 @@ def _features(X: Any, padding: str) -> np.ndarray:
     return node_features(X, padding)
 
 
+def _isomap(
+    F: np.ndarray,
+    n_components: int,
+    random_state: int | None,
+    max_nodes: int,
+    params: dict[str, Any],
+) -> np.ndarray:
+    from scipy.sparse import SparseEfficiencyWarning
+    from sklearn.manifold import Isomap
+
+    N = F.shape[0]
+    iso = Isomap(n_components=n_components, **params)
+    with warnings.catch_warnings():
+        # sklearn links a disconnected k-NN graph edge by edge; its sparse-efficiency
+        # warnings are noise (its "connected components" warning still shows)
+        warnings.simplefilter("ignore", SparseEfficiencyWarning)
+        if N <= max_nodes:
+            return iso.fit_transform(F)
+        warnings.warn(
+            f"Isomap on {N} nodes needs ~N^2 memory; fitting on a random subset of "
+            f"{max_nodes} nodes and placing the others with Isomap.transform "
+            "(raise max_isomap_nodes to fit more).",
+            UserWarning,
+            stacklevel=3,
+        )
+        rng = np.random.default_rng(random_state)
+        fit_idx = np.sort(rng.choice(N, size=max_nodes, replace=False))
+        iso.fit(F[fit_idx])
+        out = np.empty((N, n_components))
+        out[fit_idx] = iso.embedding_
+        rest = np.setdiff1d(np.arange(N), fit_idx)
+        for s in range(0, len(rest), 50_000):
+            out[rest[s : s + 50_000]] = iso.transform(F[rest[s : s + 50_000]])
+        return out
+
+
 def embed_baseline(
     method: str,
     X: Any,
@@ -133,28 +169,9 @@ def embed_baseline(
             warnings.filterwarnings("ignore", message=".*n_jobs value.*", category=UserWarning)
             out = umap.UMAP(n_components=n_components, **params).fit_transform(F)
     else:
-        from sklearn.manifold import Isomap
-
         params = {"n_neighbors": min(10, N - 1)}
         params.update(kwargs)
-        iso = Isomap(n_components=n_components, **params)
-        if N > max_isomap_nodes:
-            warnings.warn(
-                f"Isomap on {N} nodes needs ~N^2 memory; fitting on a random subset of "
-                f"{max_isomap_nodes} nodes and placing the others with Isomap.transform "
-                "(raise max_isomap_nodes to fit more).",
-                stacklevel=2,
-            )
-            rng = np.random.default_rng(random_state)
-            fit_idx = np.sort(rng.choice(N, size=max_isomap_nodes, replace=False))
-            iso.fit(F[fit_idx])
-            out = np.empty((N, n_components))
-            out[fit_idx] = iso.embedding_
-            rest = np.setdiff1d(np.arange(N), fit_idx)
-            for s in range(0, len(rest), 50_000):
-                out[rest[s : s + 50_000]] = iso.transform(F[rest[s : s + 50_000]])
-        else:
-            out = iso.fit_transform(F)
+        out = _isomap(F, n_components, random_state, max_isomap_nodes, params)
     out = np.ascontiguousarray(out, dtype=np.float32)
     if out.shape != (N, n_components):
         raise RuntimeError(f"{method} returned shape {out.shape}; expected {(N, n_components)}.")
