@@ -241,7 +241,7 @@ class Explorer(anywidget.AnyWidget):
     def nodes(self) -> pd.DataFrame:
         """All nodes: ``node, epoch, timestep, unit, x, y(, z)`` (plus cluster / entropies if given)."""
         rec = self._recording
-        df = rec.nodes if isinstance(rec.nodes, pd.DataFrame) else rec.nodes()
+        df = rec.nodes() if callable(rec.nodes) else rec.nodes
         df = df.copy()
         df.insert(0, "node", np.arange(len(df)))
         for k, name in enumerate("xyz"[: self._embedding.shape[1]]):
