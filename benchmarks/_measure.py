@@ -76,6 +76,7 @@ def measure(
             cap = int(mem_limit_gb * 1024**3)
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
+    load_start = os.getloadavg()[0]
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [python, str(Path(__file__).resolve()), str(spec_path)],
@@ -119,6 +120,7 @@ def measure(
         "process_s": process_s,
         "peak_rss_mb": max(peak[0], child_peak_kb) / 1024,
         "returncode": proc.returncode,
+        "loadavg_1min": [load_start, os.getloadavg()[0]],
     }
     if status is None:
         if result.get("_error"):
