@@ -1,0 +1,152 @@
+"""``mmphate demo``: the whole pipeline on an embedded default, end to end.
+
+Trains a small recurrent classifier on BasicMotions (bundled with sktime, so
+no download) while recording its hidden units every epoch, computes MM-PHATE
+and the analyses, writes a result folder and a standalone HTML explorer, then
+opens the quickstart notebook in JupyterLab (unless ``server=False``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["run_demo"]
+
+
+def _say(quiet: bool, message: str) -> None:
+    if not quiet:
+        print(f"[mmphate demo] {message}", file=sys.stderr, flush=True)
+
+
+def _find_notebook(notebook: Path | None) -> Path | None:
+    if notebook is not None:
+        if not notebook.is_file():
+            raise FileNotFoundError(f"no such notebook: {notebook}")
+        return notebook
+    candidate = Path.cwd() / "notebooks" / "quickstart.ipynb"
+    return candidate if candidate.is_file() else None
+
+
+def run_demo(
+    out: Path = Path("mmphate-demo"),
+    *,
+    kind: str = "lstm",
+    epochs: int = 40,
+    hidden_size: int = 32,
+    seed: int = 0,
+    server: bool = True,
+    port: int = 8888,
+    notebook: Path | None = None,
+    quiet: bool = False,
+) -> int:
+    """Run the demo; returns a process exit status.
+
+    Writes into ``out``: ``recording.npz`` and the result files of
+    :func:`mmphate.pipeline.write_result`, ``explorer.html`` (open it in any
+    browser, offline) and ``summary.json`` (timings and headline numbers).
+    """
+    from .estimator import MMPHATE
+    from .export import export_html
+    from .pipeline import analyse, write_result
+    from .training import train_classifier
+    from .widget import Explorer
+
+    out = Path(out)
+    nb = _find_notebook(notebook)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    _say(
+        quiet,
+        f"1/4 training a {hidden_size}-unit {kind.upper()} on BasicMotions for {epochs} epochs",
+    )
+    result = train_classifier(
+        "basic_motions",
+        kind=kind,
+        hidden_size=hidden_size,
+        epochs=epochs,
+        seed=seed,
+        verbose=not quiet,
+    )
+    recording = result.recording
+    timings["train_and_record_s"] = time.perf_counter() - t0
+    last = result.history.iloc[-1]
+    _say(
+        quiet,
+        f"   val accuracy {last.get('val_accuracy', float('nan')):.3f}; recorded {recording!r}",
+    )
+
+    t1 = time.perf_counter()
+    _say(quiet, f"2/4 MM-PHATE on {recording.n_nodes:,} nodes")
+    model = MMPHATE(n_components=3, random_state=seed, verbose=0 if quiet else 1)
+    model.fit(recording)
+    timings["mmphate_s"] = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    _say(quiet, "3/4 entropy, training phases, entropy vs loss, unit clusters")
+    analysis = analyse(model.embedding_, recording, random_state=seed, params=model.get_params())
+    write_result(analysis, out)
+    timings["analyses_s"] = time.perf_counter() - t2
+
+    _say(quiet, "4/4 standalone explorer")
+    explorer = Explorer(
+        model,
+        intrastep=analysis.intrastep,
+        interstep=analysis.interstep,
+        clusters=analysis.clusters["cluster"].to_numpy(),
+        color_by="epoch",
+    )
+    html = export_html(explorer, out / "explorer.html", title=f"BasicMotions {kind.upper()}")
+    timings["total_s"] = time.perf_counter() - t0
+    summary = {
+        "recording": list(recording.shape),
+        "final_val_accuracy": float(last.get("val_accuracy", float("nan"))),
+        "entropy_change_epoch": analysis.phases.get("change_epoch"),
+        "rise_then_fall": analysis.phases.get("rise_then_fall"),
+        "n_clusters": int(analysis.clusters["cluster"].nunique()),
+        "timings": {k: round(v, 2) for k, v in timings.items()},
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    _say(quiet, f"phase change point: {analysis.phases.get('reason')}")
+    _say(quiet, f"done in {timings['total_s']:.0f} s; results in {out}/")
+    print(f"Explorer (works offline): {Path(html).resolve().as_uri()}")
+
+    if not server:
+        return 0
+    if nb is None:
+        _say(quiet, "no quickstart notebook found (run from the repository, or pass --notebook)")
+        return 0
+    if shutil.which("jupyter") is None and not _has_module("jupyterlab"):
+        _say(quiet, "JupyterLab is not installed: pip install jupyterlab")
+        return 0
+    root = nb.resolve().parent
+    print(
+        f"Opening {nb.name} in JupyterLab on port {port}; open the URL it prints below "
+        "(it carries a login token). Ctrl+C stops the server.",
+        flush=True,
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.root_dir={root}",
+        f"--LabApp.default_url=/lab/tree/{nb.name}",
+    ]
+    try:
+        return subprocess.call(cmd)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
