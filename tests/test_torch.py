@@ -349,3 +349,37 @@ def test_import_without_torch_gives_install_hint():
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert out.stdout.strip() == "ok"
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+def test_lstm_with_projection_inner_layer():
+    lstm = nn.LSTM(3, 6, num_layers=2, proj_size=2, bidirectional=True, batch_first=True)
+    x = torch.randn(4, 5, 3)
+    hidden, _, units = HiddenStateRecorder(lstm, None, x, layer_index=0).capture()
+    assert units == ["fwd.0", "fwd.1", "bwd.0", "bwd.1"]
+    l0 = nn.LSTM(3, 6, proj_size=2, bidirectional=True, batch_first=True)
+    copy_layer(lstm, 0, l0)
+    with torch.no_grad():
+        np.testing.assert_allclose(hidden, to_tus(l0(x)[0]), rtol=0, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors is in prototype stage")
+def test_layer_inside_transformer_encoder_with_padding_mask():
+    """In eval mode the encoder may pass nested tensors between layers; they are padded back."""
+    enc = nn.TransformerEncoder(
+        nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2, enable_nested_tensor=True
+    )
+    x = torch.randn(3, 6, 8)
+    lengths = np.array([6, 4, 3])
+    pad = torch.as_tensor(np.arange(6)[None, :] >= lengths[:, None])
+    rec = HiddenStateRecorder(
+        enc, "layers.0", x, lengths=lengths, forward_kwargs={"src_key_padding_mask": pad}
+    )
+    hidden, valid, _ = rec.capture()
+    assert hidden.shape == (6, 8, 3)
+    np.testing.assert_array_equal(valid, ~pad.numpy().T)
+    enc.eval()
+    with torch.no_grad():
+        first = enc.layers[0](x, src_key_padding_mask=pad)
+    ok = valid[:, None, :].repeat(8, axis=1)
+    np.testing.assert_allclose(hidden[ok], to_tus(first)[ok], atol=1e-5, rtol=0)
