@@ -161,8 +161,10 @@ def open_notebook(
 
     yield _open
 
-    rep = getattr(request.node, "rep_call", None)
-    failed = rep is not None and rep.failed
+    failed = any(
+        getattr(getattr(request.node, f"rep_{when}", None), "failed", False)
+        for when in ("setup", "call")
+    )
     for i, (context, session, server) in enumerate(opened):
         if failed:
             shot = ui_artifacts / f"{request.node.name}-{i}.png".replace("/", "_")

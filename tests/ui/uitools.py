@@ -148,6 +148,10 @@ def start_server(app: str, base: Path) -> JupyterServer:
         OMP_NUM_THREADS=env.get("OMP_NUM_THREADS", "1"),
     )
     _kernel_python_check(env)
+    # no "get notified about Jupyter news?" toast over the page
+    settings = base / "config" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     port = _free_port()
     log_path = base / "server.log"
     cmd = [
@@ -495,6 +499,13 @@ def changed_pixels(a: Any, b: Any, tol: int = 40) -> int:
     return int((abs(a - b) > tol).any(axis=-1).sum())
 
 
+CANVAS_ONLY_CSS = """
+.mmphate-root *:not(canvas) { visibility: hidden !important; }
+.mmphate-root canvas { visibility: visible !important; }
+.mmphate-tooltip { visibility: hidden !important; }
+"""
+
+
 class ExplorerPage:
     """The explorer widget inside an open notebook (or a standalone HTML page)."""
 
@@ -517,7 +528,14 @@ class ExplorerPage:
     def wait_ready(self, timeout: float = 60.0) -> None:
         self.root.wait_for(state="attached", timeout=timeout * 1000)
         self.root.scroll_into_view_if_needed()
-        self.wait_attr("ready", "true", timeout)
+        handle = self.root.element_handle()
+        self.page.wait_for_function(
+            "r => r.dataset.ready === 'true' || r.hasAttribute('data-error')",
+            arg=handle,
+            timeout=timeout * 1000,
+        )
+        error = self.attr("error")
+        assert error is None, f"the explorer shows an error: {error}"
         self.canvas.scroll_into_view_if_needed()
 
     def control(self, label: str) -> Any:
@@ -525,7 +543,8 @@ class ExplorerPage:
 
     # --- pixels --------------------------------------------------------------------
     def pixels(self) -> Any:
-        return decode_png(self.canvas.screenshot(animations="disabled"))
+        """What the canvas shows (DOM overlays such as the legend and tooltip are hidden)."""
+        return decode_png(self.canvas.screenshot(animations="disabled", style=CANVAS_ONLY_CSS))
 
     def stable_pixels(self, timeout: float = 10.0) -> Any:
         """Screenshot once two consecutive ones agree (the frame has settled)."""
