@@ -275,6 +275,22 @@ function render({ model, el }) {
   // ---- controls
   ui.epoch.addEventListener("input", () => setEpoch(Number(ui.epoch.value), false), opts);
   ui.timestep.addEventListener("input", () => setTimestep(Number(ui.timestep.value), false), opts);
+  // Keyboard stepping handled here, so that notebook key handling cannot swallow it.
+  const sliderKeys = (input, count, set) => (ev) => {
+    const steps = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: 10, PageDown: -10 };
+    let next;
+    const cur = Number(input.value);
+    if (ev.key in steps) next = cur + steps[ev.key];
+    else if (ev.key === "Home") next = 0;
+    else if (ev.key === "End") next = count() - 1;
+    else return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    next = Math.max(0, Math.min(count() - 1, next));
+    if (next !== cur) set(next, false);
+  };
+  ui.epoch.addEventListener("keydown", sliderKeys(ui.epoch, () => data.E, setEpoch), opts);
+  ui.timestep.addEventListener("keydown", sliderKeys(ui.timestep, () => data.T, setTimestep), opts);
   ui.play.addEventListener("click", () => setPlaying(!st.playing, false), opts);
   ui.speed.addEventListener("change", () => (st.speed = Number(ui.speed.value) || 5), opts);
   ui.colorBy.addEventListener("change", () => setColorBy(ui.colorBy.value, false), opts);
@@ -430,6 +446,12 @@ function render({ model, el }) {
   if (typeof MutationObserver !== "undefined" && document.body) {
     themeObserver = new MutationObserver(() => applyTheme());
     themeObserver.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light", "data-jp-theme-name", "class"] });
+  }
+
+  // Notebook key bindings match the focused element itself, so every control carries the
+  // attribute (an ancestor alone does not stop a binding whose selector matches the target).
+  for (const node of root.querySelectorAll("input, select, button, canvas")) {
+    node.setAttribute("data-lm-suppress-shortcuts", "true");
   }
 
   // ---- initial state from the model
