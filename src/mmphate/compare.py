@@ -49,7 +49,7 @@ def _embed(
     if method in ("mmphate", "mmphate_exact"):
         from .estimator import MMPHATE
 
-        kw = dict(params)
+        kw = {"verbose": 0, **params}
         if method == "mmphate_exact":
             kw["interstep"] = "exact"
         est = MMPHATE(n_components=n_components, random_state=random_state, **kw)
