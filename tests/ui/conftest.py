@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from uitools import (
     CHROMIUM_ARGS,
     KERNEL_READY_TIMEOUT,
@@ -44,6 +45,9 @@ from uitools import (
 )
 
 UI_DIR = Path(__file__).resolve().parent
+
+# the machines running the suite are small and busy: give web-first assertions some slack
+expect.set_options(timeout=15_000)
 
 # --------------------------------------------------------------------------------------
 # pytest hooks
@@ -81,12 +85,16 @@ def _server_fixture(app: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 @pytest.fixture(scope="session")
-def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
+def lab_server(
+    chromium_path: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[JupyterServer]:
     yield from _server_fixture("lab", tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
-def nb7_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
+def nb7_server(
+    chromium_path: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[JupyterServer]:
     yield from _server_fixture("notebook", tmp_path_factory)
 
 

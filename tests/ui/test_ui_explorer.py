@@ -85,6 +85,10 @@ def test_python_epoch_moves_slider(explorer: ExplorerPage):
     ex.wait_pixels_change(before)
     # the slider's visible label shows the epoch number, not its index
     expect(ex.root).to_contain_text(str(EPOCHS[1]))
+    # the timestep follows Python the same way (labels, not indices)
+    ex.kernel.exec(f"w.timestep = {TIMESTEPS[3]}")
+    expect(ex.control("Timestep")).to_have_value("3")
+    ex.wait_attr("timestep", str(TIMESTEPS[3]))
 
 
 def test_box_selection_replace_add_subtract(explorer: ExplorerPage):
@@ -177,6 +181,35 @@ def test_lasso_and_click_selection(lab_explorer: ExplorerPage):
     assert ex.poll_selected([]) == []
 
 
+def test_metrics_chart_click_jumps_to_epoch(lab_explorer: ExplorerPage):
+    ex, kernel = lab_explorer, lab_explorer.kernel
+    chart = ex.control("Metrics chart")
+    chart.scroll_into_view_if_needed()
+    expect(ex.root).to_contain_text("train_loss")
+    box = chart.bounding_box()
+    chart.click(position={"x": box["width"] - 3, "y": box["height"] / 2})
+    assert kernel.poll("w.epoch", lambda v: v == EPOCHS[-1]) == EPOCHS[-1]
+    ex.wait_attr("epoch", str(EPOCHS[-1]))
+    chart.click(position={"x": 3, "y": box["height"] / 2})
+    assert kernel.poll("w.epoch", lambda v: v == EPOCHS[0]) == EPOCHS[0]
+    ex.wait_attr("epoch", str(EPOCHS[0]))
+
+
+def test_pan_and_reset_camera(lab_explorer: ExplorerPage):
+    ex = lab_explorer
+    expect(ex.control("Orbit")).to_have_attribute("aria-pressed", "true")
+    framed = ex.stable_pixels()
+    # in 2-D the orbit tool pans: the points move
+    ex.drag([(0.5, 0.5), (0.6, 0.6), (0.7, 0.65)])
+    panned = ex.wait_pixels_change(framed)
+    assert ex.kernel.eval("list(w.selected_units)") == []
+    ex.control("Reset camera").click()
+    reset = ex.wait_pixels_change(panned)
+    assert changed_pixels(reset, framed) < 0.02 * ink_mask(framed).sum() + 5, (
+        "Reset camera does not return to the initial framing"
+    )
+
+
 def test_python_selection_dims_others(lab_explorer: ExplorerPage):
     ex = lab_explorer
     before = ex.stable_pixels()
@@ -218,7 +251,7 @@ def test_colour_mode_and_view_change_pixels(lab_explorer: ExplorerPage):
 def test_labels_are_inserted_as_text(lab_server, open_notebook):
     evil = '<img src=x onerror="window.__mmphate_xss=1">'
     units = [f"{evil}{u}" for u in range(12)]
-    nb = open_notebook(lab_server, "labels.ipynb", explorer_cells(units))
+    nb = open_notebook(lab_server, "labels.ipynb", explorer_cells(units, loss_name=evil + "loss"))
     ex = ExplorerPage(nb.page, nb)
     ex.wait_ready()
     px = ex.stable_pixels()
@@ -234,6 +267,8 @@ def test_labels_are_inserted_as_text(lab_server, open_notebook):
         except AssertionError:
             continue
     assert shown, "no tooltip with the unit label appeared over the drawn points"
+    # the metric's name is shown as text in the chart's key
+    expect(ex.root).to_contain_text(evil + "loss")
     assert ex.page.locator(".mmphate-root img, .mmphate-tooltip img").count() == 0
     assert ex.page.evaluate("() => window.__mmphate_xss") is None
     assert nb.kernel.eval("list(w.selected_units)") == []

@@ -433,15 +433,21 @@ RIGHT_UNITS = [str(u) for u in range(6, 12)]
 DATA_CELL = """\
 import json
 import numpy as np
+import pandas as pd
 import mmphate
 
 E, T, U, S = 3, 5, 12, 4
 UNITS = {units}
+metrics = pd.DataFrame(
+    {{{loss!r}: [1.0, 0.5, 0.2], "val_loss": [1.1, 0.7, 0.4]}},
+    index=pd.Index({epochs}, name="epoch"),
+)
 rec = mmphate.Recording(
     np.random.default_rng(0).standard_normal((E, T, U, S)).astype(np.float32),
     epochs={epochs},
     timesteps={timesteps},
     units=UNITS,
+    metrics=metrics,
 )
 emb = np.zeros((E, T, U, 2))
 for e in range(E):
@@ -459,10 +465,11 @@ w
 """
 
 
-def explorer_cells(units: list[str] | None = None) -> list[str]:
+def explorer_cells(units: list[str] | None = None, loss_name: str = "train_loss") -> list[str]:
+    """The explorer notebook; ``units`` and ``loss_name`` label the units and a metric column."""
     units = units or [str(u) for u in range(12)]
     return [
-        DATA_CELL.format(units=repr(units), epochs=EPOCHS, timesteps=TIMESTEPS),
+        DATA_CELL.format(units=repr(units), epochs=EPOCHS, timesteps=TIMESTEPS, loss=loss_name),
         WIDGET_CELL,
     ]
 
