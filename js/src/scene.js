@@ -143,6 +143,17 @@ export class PointScene {
     this.geometry.boundingBox = new THREE.Box3(new THREE.Vector3(...min), new THREE.Vector3(...max));
     this.geometry.boundingSphere = new THREE.Sphere();
     this.geometry.boundingBox.getBoundingSphere(this.geometry.boundingSphere);
+    // tight radius about the box centre (the box's own sphere overestimates a point cloud)
+    const c = this.geometry.boundingSphere.center;
+    let r2 = 0;
+    for (let i = 0, p = d.positions; i < d.N; i++) {
+      const dx = p[3 * i] - c.x;
+      const dy = p[3 * i + 1] - c.y;
+      const dz = p[3 * i + 2] - c.z;
+      const q = dx * dx + dy * dy + dz * dz;
+      if (q > r2) r2 = q;
+    }
+    this.geometry.boundingSphere.radius = Math.sqrt(r2);
 
     this.selection = new Float32Array(d.U);
     this.textures = {
