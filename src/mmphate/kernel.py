@@ -134,9 +134,7 @@ def _sq_dists(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- intrastep
-def _intrastep(
-    Z: np.ndarray, knn: int, decay: float, thresh: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _intrastep(Z: np.ndarray, knn: int, decay: float, thresh: float) -> sparse.csr_matrix:
     """Alpha-decay kernel inside every slice, as graphtools' ``kNNGraph`` computes it.
 
     graphtools (``kNNGraph.build_kernel_to_data``) searches ``knn + 1``
@@ -144,13 +142,15 @@ def _intrastep(
     the ``knn``-th other point; it widens the search until every entry above
     ``thresh`` is found, i.e. the result is the exact thresholded kernel, which
     a full per-slice distance matrix gives directly.  Then ``(K + K.T) / 2``.
-    Returns COO arrays (row, col, value) with global node indices.
+    Returns the block-diagonal CSR matrix (N x N).
     """
     n_slices, U, S = Z.shape
     dt = Z.dtype
     eps = np.finfo(float).eps
     exponent = dt.type(decay)
-    rows, cols, vals = [], [], []
+    N = n_slices * U
+    idx_dtype = np.int32 if N < 2**31 - 1 else np.int64
+    counts, cols, vals = [], [], []
     chunk = max(1, _BLOCK_ENTRIES // (U * max(U, S)))
     diag = np.arange(U)
     for start in range(0, n_slices, chunk):
@@ -169,11 +169,17 @@ def _intrastep(
         W = D + np.swapaxes(D, 1, 2)
         W *= 0.5
         b, i, j = np.nonzero(W >= thresh)
-        base = (start + b) * U
-        rows.append(base + i)
-        cols.append(base + j)
+        local = b * U + i
+        counts.append(np.bincount(local, minlength=len(Zb) * U))
+        cols.append((local - i + j + start * U).astype(idx_dtype))
         vals.append(W[b, i, j])
-    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    # np.nonzero walks (slice, i, j) in C order: rows come sorted, columns
+    # sorted within rows, so the CSR arrays can be written directly.
+    indptr = np.zeros(N + 1, dtype=np.int64)
+    np.cumsum(np.concatenate(counts), out=indptr[1:])
+    K = sparse.csr_matrix((np.concatenate(vals), np.concatenate(cols), indptr), shape=(N, N))
+    K.has_sorted_indices = True
+    return K
 
 
 # --------------------------------------------------------------------------- interstep, exact
@@ -231,9 +237,19 @@ def build_kernel(
     normalize: bool = True,
     random_state: Any = None,
     n_jobs: int = 1,
+    progress: Any = None,
     verbose: int = 0,
 ) -> tuple[sparse.csr_matrix, KernelInfo]:
-    """Build the multislice kernel and report what was used (see :func:`multislice_kernel`)."""
+    """Build the multislice kernel and report what was used (see :func:`multislice_kernel`).
+
+    ``progress`` is an optional callable ``progress(n)`` fed as work advances;
+    ``verbose=0`` logs nothing.
+    """
+
+    def log(level: int, msg: str, *args: Any) -> None:
+        if verbose:
+            _log.log(level, msg, *args)
+
     X = _check_params(X, intrastep_knn, interstep_knn, decay, thresh, interstep)
     E, T, U, S = X.shape
     n_slices = E * T
@@ -248,21 +264,29 @@ def build_kernel(
     k_intra = min(intrastep_knn, U - 2)
     k_inter = min(interstep_knn, n_slices - 1)
     if k_intra != intrastep_knn:
-        _log.info("intrastep_knn=%d clipped to units - 2 = %d (as graphtools)", intrastep_knn, k_intra)
+        log(logging.INFO, "intrastep_knn=%d clipped to units - 2 = %d", intrastep_knn, k_intra)
     if k_inter != interstep_knn:
-        _log.info("interstep_knn=%d clipped to slices - 1 = %d", interstep_knn, k_inter)
+        log(logging.INFO, "interstep_knn=%d clipped to slices - 1 = %d", interstep_knn, k_inter)
     thresh_eff = max(float(thresh), float(np.finfo(float).eps))
 
-    _log.debug("intrastep kernel on %d slices of %d units", n_slices, U)
-    r1, c1, v1 = _intrastep(Z, k_intra, decay, thresh_eff)
-    _log.debug("interstep kernel (%s)", interstep)
+    log(logging.DEBUG, "intrastep kernel on %d slices of %d units", n_slices, U)
+    K_intra = _intrastep(Z, k_intra, decay, thresh_eff)
+    log(logging.DEBUG, "interstep kernel (%s)", interstep)
     if exact:
-        r2, c2, v2, bandwidth = _interstep_exact(Z, k_inter, thresh_eff)
+        r, c, v, bandwidth = _interstep_exact(Z, k_inter, thresh_eff)
+        K_inter = sparse.csr_matrix((v, (r, c)), shape=(N, N))
+        del r, c, v
     else:
         from ._interstep import interstep_knn_edges
 
-        r2, c2, v2, bandwidth = interstep_knn_edges(
-            Z, (E, T), k_inter, thresh_eff, random_state=random_state, n_jobs=n_jobs
+        K_inter, bandwidth = interstep_knn_edges(
+            Z,
+            (E, T),
+            k_inter,
+            thresh_eff,
+            random_state=random_state,
+            n_jobs=n_jobs,
+            progress=progress,
         )
     info = KernelInfo(
         shape=(E, T, U, S),
@@ -270,18 +294,13 @@ def build_kernel(
         intrastep_knn=k_intra,
         interstep_knn=k_inter,
         bandwidth=bandwidth,
-        nnz_intrastep=len(v1),
-        nnz_interstep=len(v2),
+        nnz_intrastep=int(K_intra.nnz),
+        nnz_interstep=int(K_inter.nnz),
     )
-    idx_dtype = np.int32 if N < 2**31 - 1 else np.int64
-    rows = np.concatenate([r1, r2]).astype(idx_dtype, copy=False)
-    cols = np.concatenate([c1, c2]).astype(idx_dtype, copy=False)
-    vals = np.concatenate([v1, v2]).astype(dtype, copy=False)
-    del r1, c1, v1, r2, c2, v2
-    K = sparse.csr_matrix((vals, (rows, cols)), shape=(N, N))
     # The two parts are disjoint (same slice vs same unit in another slice) and
     # each is exactly symmetric, so graphtools' final (K + K.T) / 2 is a no-op.
-    K.sum_duplicates()
+    K = (K_intra + K_inter).tocsr()
+    del K_intra, K_inter
     K.sort_indices()
     return K, info
 
