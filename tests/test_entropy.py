@@ -120,3 +120,27 @@ def test_accepts_fitted_estimator_like_object():
     assert isinstance(df, pd.DataFrame)
     assert set(df["unit"]) == {f"h{i}" for i in range(8)}
     assert (df["entropy"] >= 0).all() and (df["entropy"] <= np.log2(4) + 1e-12).all()
+
+
+def test_grid_range_options():
+    U = 100
+    emb = np.concatenate([np.linspace(0, 1, U), np.full(U, 0.5), np.full(U, 0.5)])
+    emb[-1] = 1000.0  # one far outlier
+    emb = emb[:, None]
+    shape = (1, 3, U)
+    plain = intrastep_entropy(emb, shape, bins=4)["entropy"].to_numpy()
+    robust = intrastep_entropy(emb, shape, bins=4, grid_range="robust")["entropy"].to_numpy()
+    # on the full extent the bulk [0, 1] falls into one cell; the robust grid resolves it
+    assert plain[0] == pytest.approx(0.0)
+    assert robust[0] == pytest.approx(2.0, abs=0.01)
+    # explicit bounds, also per axis; points outside go to the edge cells
+    same = intrastep_entropy(emb, shape, bins=4, grid_range=(0.0, 1.0))["entropy"]
+    assert same.iloc[0] == pytest.approx(2.0)
+    assert 0 < same.iloc[2] < 0.1  # 99 units in one cell, the outlier in the edge cell
+    two = np.column_stack([emb[:, 0], emb[:, 0]])
+    per_axis = intrastep_entropy(two, shape, bins=4, grid_range=[(0, 1), (0, 1)])["entropy"]
+    np.testing.assert_allclose(per_axis, same)
+    with pytest.raises(ValueError, match="low <= high"):
+        intrastep_entropy(emb, shape, grid_range=(1.0, 0.0))
+    with pytest.raises(ValueError, match="grid_range must be"):
+        intrastep_entropy(emb, shape, grid_range="wide")

@@ -13,8 +13,8 @@ Two estimators are offered:
 
 ``"histogram"`` (default)
     One grid fixed over the *whole* embedding (``bins`` cells per axis between
-    the embedding's minimum and maximum), so values compare across epochs,
-    timesteps and units.  A discrete (plug-in) entropy: it lies between 0 (all
+    the embedding's minimum and maximum, or ``grid_range``), so values compare
+    across epochs, timesteps and units.  A discrete (plug-in) entropy: it lies between 0 (all
     points in one cell) and ``log2(min(n, cells))``.
 ``"knn"``
     The Kozachenko-Leonenko k-nearest-neighbour estimator of *differential*
@@ -120,13 +120,34 @@ def check_embedding(embedding: Any, layout: NodeLayout, name: str = "embedding")
 
 
 # --------------------------------------------------------------------------- estimators
-def _grid_cells(emb: np.ndarray, bins: int | Sequence[int]) -> np.ndarray:
-    """Flat cell id of every row on one grid spanning the whole embedding."""
+def _grid_bounds(emb: np.ndarray, grid_range: Any) -> tuple[np.ndarray, np.ndarray]:
+    d = emb.shape[1]
+    if grid_range is None:
+        return emb.min(axis=0), emb.max(axis=0)
+    if isinstance(grid_range, str):
+        if grid_range != "robust":
+            raise ValueError(f"grid_range must be None, 'robust' or bounds; got {grid_range!r}.")
+        lo, hi = np.percentile(emb, [0.5, 99.5], axis=0)
+        return lo, hi
+    r = np.asarray(grid_range, dtype=np.float64)
+    try:
+        r = np.broadcast_to(r, (d, 2))
+    except ValueError:
+        raise ValueError(
+            f"grid_range must be (low, high) or one (low, high) per axis ({d}); got shape {r.shape}."
+        ) from None
+    if (r[:, 1] < r[:, 0]).any():
+        raise ValueError(f"grid_range needs low <= high on every axis; got {r.tolist()}.")
+    return r[:, 0], r[:, 1]
+
+
+def _grid_cells(emb: np.ndarray, bins: int | Sequence[int], grid_range: Any = None) -> np.ndarray:
+    """Flat cell id of every row on one grid fixed over the whole embedding."""
     n, d = emb.shape
     b = np.broadcast_to(np.asarray(bins, dtype=np.int64), (d,))
     if (b < 1).any():
         raise ValueError(f"bins must be positive; got {bins!r}.")
-    lo, hi = emb.min(axis=0), emb.max(axis=0)
+    lo, hi = _grid_bounds(emb, grid_range)
     width = np.where(hi > lo, hi - lo, 1.0)
     idx = np.floor((emb - lo) / width * b).astype(np.int64)
     np.clip(idx, 0, b - 1, out=idx)
@@ -179,6 +200,7 @@ def _entropy(
     estimator: str,
     bins: int | Sequence[int],
     k: int,
+    grid_range: Any = None,
 ) -> tuple[NodeLayout, np.ndarray]:
     layout = node_layout(recording)
     emb = check_embedding(embedding, layout)
@@ -187,7 +209,7 @@ def _entropy(
     E, T, U = layout.shape
     N, d = emb.shape
     if estimator == "histogram":
-        cells = _grid_cells(emb, bins)
+        cells = _grid_cells(emb, bins, grid_range)
         node = np.arange(N, dtype=np.int64)
         if axis == "intra":  # group = slice (e, t)
             groups, n_groups = node // U, E * T
@@ -234,6 +256,7 @@ def intrastep_entropy(
     estimator: str = "histogram",
     bins: int | Sequence[int] = 10,
     k: int = 3,
+    grid_range: Any = None,
 ) -> pd.DataFrame:
     """Intra-step entropy: how spread out the units are within each slice (epoch, timestep).
 
@@ -256,6 +279,12 @@ def intrastep_entropy(
         Histogram cells per embedding axis.
     k : int
         Neighbour order of the k-NN estimator (``1 <= k < U``).
+    grid_range : None, "robust", or (low, high) bounds
+        Extent of the histogram grid.  ``None``: the embedding's minimum to
+        maximum on each axis.  ``"robust"``: its 0.5th to 99.5th percentiles, so
+        a few far outliers do not squeeze the bulk into a few cells.  Bounds:
+        one ``(low, high)`` for all axes or one per axis, e.g. to put two
+        embeddings on the same grid.  Points outside fall into the edge cells.
 
     Returns
     -------
@@ -263,7 +292,7 @@ def intrastep_entropy(
         Columns ``epoch``, ``timestep`` (real labels) and ``entropy`` (bits), one
         row per slice in slice order; ``attrs`` records units and estimator.
     """
-    layout, h = _entropy(embedding, recording, "intra", estimator, bins, k)
+    layout, h = _entropy(embedding, recording, "intra", estimator, bins, k, grid_range)
     return _frame(layout, "intra", h, estimator)
 
 
@@ -274,12 +303,14 @@ def interstep_entropy(
     estimator: str = "histogram",
     bins: int | Sequence[int] = 10,
     k: int = 3,
+    grid_range: Any = None,
 ) -> pd.DataFrame:
     """Inter-step entropy: how much each unit moves through the sequence within an epoch.
 
     Our definition (the paper's is not public): the entropy, in bits, of unit
     ``u``'s ``T`` positions in the embedding during epoch ``e``.  Estimators
-    and parameters as in :func:`intrastep_entropy` (``k < T`` for ``"knn"``).
+    and parameters (``bins``, ``k``, ``grid_range``) as in :func:`intrastep_entropy`
+    (``k < T`` for ``"knn"``).
 
     Returns
     -------
@@ -287,5 +318,5 @@ def interstep_entropy(
         Columns ``epoch``, ``unit`` (real labels) and ``entropy`` (bits), one row
         per (epoch, unit), epoch-major.
     """
-    layout, h = _entropy(embedding, recording, "inter", estimator, bins, k)
+    layout, h = _entropy(embedding, recording, "inter", estimator, bins, k, grid_range)
     return _frame(layout, "inter", h, estimator)
