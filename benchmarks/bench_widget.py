@@ -9,7 +9,9 @@ For 100k, 500k and 1M nodes (synthetic random-walk embeddings) this measures
 * scrub: frame time while stepping the Epoch slider once per frame, every epoch's points drawn
   (current epoch + faint context), each frame forced to completion with a 1-pixel
   ``readPixels`` (so GPU time counts), reported as median / 90th percentile ms and fps;
-* play: frame time while the timestep animation runs (requestAnimationFrame intervals).
+* play: frame time while the timestep animation runs (requestAnimationFrame intervals);
+* orbit: frame time while the camera is dragged (other epochs drawn from a subsample of at
+  most 40k points during the drag; the full context is redrawn when the drag ends).
 
 There is no reference widget to compare with (m-phate draws static matplotlib figures), so the
 table shows absolute numbers next to the 20 fps target for 500k points.
@@ -69,6 +71,33 @@ async (frames) => {
 }
 """
 
+ORBIT_JS = """
+async (steps) => {
+  const c = document.querySelector("canvas.mmphate-canvas");
+  const r = c.getBoundingClientRect();
+  const gl = c.getContext("webgl2");
+  const px = new Uint8Array(4);
+  const cx = r.left + r.width / 2;
+  const cy = r.top + r.height / 2;
+  const nextFrame = () => new Promise((res) => requestAnimationFrame(res));
+  const times = [];
+  await nextFrame();
+  let last = performance.now();
+  for (let k = 1; k <= steps; k++) {
+    c.dispatchEvent(new PointerEvent("pointermove", {
+      clientX: cx + 3 * k, clientY: cy + k, pointerId: 1, pointerType: "mouse",
+      isPrimary: true, buttons: 1, bubbles: true,
+    }));
+    await nextFrame();
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+    const now = performance.now();
+    times.push(now - last);
+    last = now;
+  }
+  return times;
+}
+"""
+
 PLAY_JS = """
 async (frames) => {
   const play = document.querySelector('[aria-label="Play"]');
@@ -112,6 +141,17 @@ def synthetic(n_points: int, seed: int = 0) -> tuple[np.ndarray, Recording]:
     return emb, rec
 
 
+def measure_orbit(page, frames: int) -> list[float]:
+    """Frame times while the camera is dragged (a real pointerdown, then moves once per frame)."""
+    box = page.locator("canvas.mmphate-canvas").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    try:
+        return page.evaluate(ORBIT_JS, frames)[3:]
+    finally:
+        page.mouse.up()
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
@@ -153,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             drawn = int(page.evaluate("document.querySelector('.mmphate-root').dataset.points"))
             scrub = page.evaluate(SCRUB_JS, args.frames)[3:]
             play = page.evaluate(PLAY_JS, args.frames)[3:]
+            orbit = measure_orbit(page, args.frames)
             page.close()
             if errors:
                 print(f"page errors at {n}: {errors[:3]}", file=sys.stderr)
@@ -171,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                     scrub_p90=pct(scrub, 90),
                     fps=1000 / med,
                     play_med=statistics.median(play),
+                    orbit_med=statistics.median(orbit) if orbit else float("nan"),
                 )
             )
         browser.close()
@@ -178,13 +220,13 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{'points':>9} {'E x T x U':>12} {'B/pt':>6} {'html MB':>8} {'python s':>9} "
         f"{'load s':>7} {'first frame s':>14} {'drawn':>9} {'scrub ms (med/p90)':>19} "
-        f"{'scrub fps':>9} {'play ms':>8}"
+        f"{'scrub fps':>9} {'play ms':>8} {'orbit ms':>9}"
     )
     for r in rows:
         print(
             f"{r['n']:>9} {r['shape']:>12} {r['bpp']:>6.2f} {r['mb']:>8.1f} {r['py']:>9.2f} "
             f"{r['load']:>7.2f} {r['total']:>14.2f} {r['drawn']:>9} "
-            f"{r['scrub_med']:>9.1f} / {r['scrub_p90']:<7.1f} {r['fps']:>9.1f} {r['play_med']:>8.1f}"
+            f"{r['scrub_med']:>9.1f} / {r['scrub_p90']:<7.1f} {r['fps']:>9.1f} {r['play_med']:>8.1f} {r['orbit_med']:>9.1f}"
         )
     print(
         f"target: scrubbing 500k points >= 20 fps; payload <= ~16 B/point. Python peak RSS {peak_mb:.0f} MB"

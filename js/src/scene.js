@@ -6,7 +6,7 @@ import { GLSL_COLORS, PALETTE, hexToRgb } from "./colors.js";
 import { finiteRange } from "./data.js";
 
 const TEX_W = 2048;
-const LOD_POINTS = 120000;
+const LOD_POINTS = 40000;
 const MISSING = -1.0e30;
 
 const VERTEX = `
