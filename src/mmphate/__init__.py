@@ -51,11 +51,33 @@ _SUBMODULES = {
     "estimator",
     "recording",
     "training",
+    "torch",
+    "pipeline",
+    "embedding",
+    "landmarks",
     "widget",
     "export",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [  # noqa: RUF022 - kept in the order of _EXPORTS
+    "__version__",
+    "MMPHATE",
+    "multislice_kernel",
+    "Recording",
+    "intrastep_entropy",
+    "interstep_entropy",
+    "training_phases",
+    "entropy_vs_performance",
+    "rank_units",
+    "ablation_test",
+    "cluster_units",
+    "embed_baseline",
+    "compare_methods",
+    "Explorer",
+    "view",
+    "export_html",
+]
+assert set(__all__[1:]) == set(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
