@@ -77,7 +77,6 @@ __all__ = [  # noqa: RUF022 - kept in the order of _EXPORTS
     "view",
     "export_html",
 ]
-assert set(__all__[1:]) == set(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
