@@ -140,6 +140,7 @@ function render({ model, el }) {
     view: "3d",
     tool: "orbit",
     selected: new Set(),
+    highlight: false,
     speed: 5,
     ready: false,
   };
@@ -214,12 +215,18 @@ function render({ model, el }) {
   }
   function setPlaying(p, fromModel) {
     st.playing = !!p;
-    scene.setPlaying(st.playing);
+    scene.setPlaying(st.playing || st.highlight);
     setPressed(ui.play, st.playing);
     ui.play.textContent = st.playing ? "❚❚ Pause" : "▶ Play";
     root.dataset.playing = st.playing ? "true" : "false";
     lastStep = 0;
     if (!fromModel) writeNow({ playing: st.playing });
+    requestRender();
+  }
+  function setHighlight(on) {
+    st.highlight = !!on;
+    ui.highlight.checked = st.highlight;
+    scene.setPlaying(st.playing || st.highlight);
     requestRender();
   }
   function setColorBy(mode, fromModel) {
@@ -274,7 +281,13 @@ function render({ model, el }) {
 
   // ---- controls
   ui.epoch.addEventListener("input", () => setEpoch(Number(ui.epoch.value), false), opts);
-  ui.timestep.addEventListener("input", () => setTimestep(Number(ui.timestep.value), false), opts);
+  // moving the timestep by hand turns the timestep highlight on, so the slider shows its effect
+  const userTimestep = (i) => {
+    if (!st.highlight) setHighlight(true);
+    setTimestep(i, false);
+  };
+  ui.timestep.addEventListener("input", () => userTimestep(Number(ui.timestep.value)), opts);
+  ui.highlight.addEventListener("change", () => setHighlight(ui.highlight.checked), opts);
   // Keyboard stepping handled here, so that notebook key handling cannot swallow it.
   const sliderKeys = (input, count, set) => (ev) => {
     const steps = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: 10, PageDown: -10 };
@@ -290,7 +303,7 @@ function render({ model, el }) {
     if (next !== cur) set(next, false);
   };
   ui.epoch.addEventListener("keydown", sliderKeys(ui.epoch, () => data.E, setEpoch), opts);
-  ui.timestep.addEventListener("keydown", sliderKeys(ui.timestep, () => data.T, setTimestep), opts);
+  ui.timestep.addEventListener("keydown", sliderKeys(ui.timestep, () => data.T, userTimestep), opts);
   ui.play.addEventListener("click", () => setPlaying(!st.playing, false), opts);
   ui.speed.addEventListener("change", () => (st.speed = Number(ui.speed.value) || 5), opts);
   ui.colorBy.addEventListener("change", () => setColorBy(ui.colorBy.value, false), opts);
@@ -412,7 +425,10 @@ function render({ model, el }) {
   });
   on("change:timestep", () => {
     const i = data.timesteps.indexOf(Number(model.get("timestep")));
-    if (i >= 0 && i !== st.tIdx) setTimestep(i, true);
+    if (i >= 0 && i !== st.tIdx) {
+      if (!st.playing && !st.highlight) setHighlight(true);
+      setTimestep(i, true);
+    }
   });
   on("change:playing", () => {
     if (!!model.get("playing") !== st.playing) setPlaying(model.get("playing"), true);

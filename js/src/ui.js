@@ -33,10 +33,14 @@ export function buildControls(root, data, available) {
   c.epochLabel = h("span", { className: "mmphate-value", "aria-live": "polite" });
   c.timestep = h("input", { type: "range", min: "0", max: String(Math.max(0, data.T - 1)), step: "1", value: "0", "aria-label": "Timestep" });
   c.timestepLabel = h("span", { className: "mmphate-value" });
+  c.highlight = h("input", { type: "checkbox", "aria-label": "Highlight timestep", title: "emphasise the current timestep (always on while playing)" });
+  const hlLabel = h("label", { className: "mmphate-group" });
+  hlLabel.append(c.highlight, h("span", {}, "highlight"));
   row1.append(
     group("mmphate-group", c.play, c.speed),
     group("mmphate-group mmphate-slider", h("span", {}, "Epoch"), c.epoch, c.epochLabel),
     group("mmphate-group mmphate-slider", h("span", {}, "Timestep"), c.timestep, c.timestepLabel),
+    hlLabel,
   );
 
   c.colorBy = h("select", { "aria-label": "Colour by" });
