@@ -96,6 +96,12 @@ def test_labels_are_escaped_never_markup(explorer, tmp_path):
     assert not re.search(r"\.(innerHTML|outerHTML)\b|insertAdjacentHTML|document\.write", src)
 
 
+def test_save_html_method(explorer, tmp_path):
+    explorer.color_by = "unit"
+    path = explorer.save_html(tmp_path / "w.html", title="t")
+    assert _state(Path(path).read_text())["color_by"] == "unit"
+
+
 def test_export_from_source_and_errors(explorer, tmp_path):
     path = export_html(explorer.embedding, tmp_path / "x.html", explorer.recording, color_by="unit")
     assert _state(Path(path).read_text())["color_by"] == "unit"

@@ -24,6 +24,20 @@ export class MetricsChart {
       this.onPick(this.indexAt(x));
     };
     this.canvas.addEventListener("click", this.onClick);
+    this.canvas.tabIndex = 0;
+    this.onKey = (ev) => {
+      const n = this.epochs.length;
+      const step = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1 }[ev.key];
+      let next;
+      if (step !== undefined) next = this.current + step;
+      else if (ev.key === "Home") next = 0;
+      else if (ev.key === "End") next = n - 1;
+      else return;
+      ev.preventDefault();
+      ev.stopPropagation();
+      this.onPick(Math.max(0, Math.min(n - 1, next)));
+    };
+    this.canvas.addEventListener("keydown", this.onKey);
     const series = (this.metrics.series || []).filter((s) => (s.values || []).some((v) => v != null));
     this.series = series;
     this.series.forEach((s, i) => {
@@ -139,6 +153,7 @@ export class MetricsChart {
 
   dispose() {
     this.canvas.removeEventListener("click", this.onClick);
+    this.canvas.removeEventListener("keydown", this.onKey);
     this.canvas.remove();
     this.legend.remove();
   }

@@ -59,6 +59,7 @@ function render({ model, el }) {
   const cleanup = () => {
     ac.abort();
     if (frameReq) cancelAnimationFrame(frameReq);
+    if (hoverReq) cancelAnimationFrame(hoverReq);
     if (syncTimer) clearTimeout(syncTimer);
     for (const [name, cb] of handlers) model.off(name, cb);
     resizeObserver?.disconnect();
@@ -327,6 +328,8 @@ function render({ model, el }) {
 
   // ---- pointer: selection gestures and hover tooltip
   let drag = null;
+  let hoverAt = null;
+  let hoverReq = 0;
   const local = (ev) => {
     const r = canvas.getBoundingClientRect();
     return [ev.clientX - r.left, ev.clientY - r.top];
@@ -359,7 +362,14 @@ function render({ model, el }) {
       return;
     }
     if (ev.buttons) return;
-    hover(x, y);
+    // one nearest-point search per frame at most
+    hoverAt = [x, y];
+    if (!hoverReq) {
+      hoverReq = requestAnimationFrame(() => {
+        hoverReq = 0;
+        if (hoverAt && !drag) hover(hoverAt[0], hoverAt[1]);
+      });
+    }
   }, opts);
   const endDrag = (ev) => {
     if (!drag) return;
@@ -386,7 +396,10 @@ function render({ model, el }) {
     drag = null;
     overlay.clear();
   }, opts);
-  canvas.addEventListener("pointerleave", () => tooltip.hide(), opts);
+  canvas.addEventListener("pointerleave", () => {
+    hoverAt = null;
+    tooltip.hide();
+  }, opts);
 
   function hover(x, y) {
     const i = scene.nearest(x, y, 8);

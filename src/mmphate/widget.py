@@ -270,6 +270,12 @@ class Explorer(anywidget.AnyWidget):
             )
         return self._recording.select(units=list(self.selected_units))
 
+    def save_html(self, path: Any, *, title: str | None = None) -> Any:
+        """Write this view as a standalone offline HTML page (see :func:`mmphate.export_html`)."""
+        from .export import export_html
+
+        return export_html(self, path, title=title)
+
     def __repr__(self) -> str:
         E, T, U, S = self._recording.shape
         return (
