@@ -120,10 +120,22 @@ async (frames) => {
 """
 
 
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+SETUP_CELL = """\
+import sys, time
+import numpy as np
+sys.path.insert(0, {bench!r})
+from bench_widget import synthetic
+from mmphate import Explorer
+"""
+
+
 def synthetic(n_points: int, seed: int = 0) -> tuple[np.ndarray, Recording]:
     """Random-walk embedding with E x T x U = n_points nodes (U = 100 units, T = 100 steps)."""
     U = 100
-    T = 100 if n_points >= 100_000 * 5 else 50
+    T = 100 if n_points >= 500_000 else 50
     E = max(1, n_points // (T * U))
     rng = np.random.default_rng(seed)
     steps = rng.normal(scale=0.05, size=(E, T, U, 3)).astype(np.float32)
@@ -152,6 +164,58 @@ def measure_orbit(page, frames: int) -> list[float]:
         page.mouse.up()
 
 
+READY_JS = """
+(n) => [...document.querySelectorAll('.mmphate-root')].some(
+  (r) => r.dataset.ready === 'true' && r.dataset.points === String(n))
+"""
+
+
+def bench_lab(browser, sizes: list[int], tmp: Path) -> list[tuple[int, float, float]]:
+    """In JupyterLab: from the Python call ``Explorer(...)`` (cell start) to the first drawn frame.
+
+    Returns (points, seconds to first frame, Python-side seconds of the call) per size. Reuses
+    the real-browser test harness (tests/ui/uitools.py) to start the server and the kernel.
+    """
+    sys.path.insert(0, str(ROOT / "tests" / "ui"))
+    import uitools
+
+    server = uitools.start_server("lab", tmp / "lab")
+    results = []
+    try:
+        uitools.write_notebook(server.root / "bench.ipynb", [SETUP_CELL.format(bench=str(HERE))])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(server.notebook_url("bench.ipynb"), wait_until="domcontentloaded")
+        page.wait_for_function("() => !!window.jupyterapp", timeout=60_000)
+        kernel_id = uitools.wait_kernel_settled(page, uitools.KERNEL_READY_TIMEOUT)
+        kernel = uitools.Kernel(server.runtime_dir / f"kernel-{kernel_id}.json")
+        nb = uitools.NotebookSession(page, server, "bench.ipynb", kernel_id, kernel)
+        uitools.run_all_cells(page, uitools.RUN_ALL_TIMEOUT)
+        for n in sizes:
+            kernel.exec(
+                f"emb, rec = synthetic({n}); intra = np.random.default_rng(1).random((rec.n_epochs, rec.n_timesteps))"
+            )
+            nb.run_cell(
+                "t0 = time.time(); w = Explorer(emb, rec, intrastep=intra); t1 = time.time(); w",
+                timeout=120,
+            )
+            page.wait_for_function(READY_JS, arg=rec_points(n), polling="raf", timeout=180_000)
+            t_ready = page.evaluate("Date.now() / 1000")
+            t0, t1 = kernel.eval("t0"), kernel.eval("t1")
+            results.append((rec_points(n), t_ready - t0, t1 - t0))
+            kernel.exec("w.close(); del w, emb, rec")
+        kernel.close()
+        page.close()
+    finally:
+        uitools.stop_server(server)
+    return results
+
+
+def rec_points(n: int) -> int:
+    U = 100
+    T = 100 if n >= 500_000 else 50
+    return max(1, n // (T * U)) * T * U
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
@@ -160,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 500_000, 1_000_000])
     ap.add_argument("--frames", type=int, default=60)
+    ap.add_argument("--no-lab", action="store_true", help="skip the JupyterLab load measurement")
     args = ap.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
@@ -215,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
                     orbit_med=statistics.median(orbit) if orbit else float("nan"),
                 )
             )
+        lab = [] if args.no_lab else bench_lab(browser, args.sizes, Path(tmp))
         browser.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
@@ -234,6 +300,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "(headless Chromium, SwiftShader WebGL2, 1000 x 760 viewport; other epochs drawn as context)"
     )
+    if lab:
+        print("\nJupyterLab 4: Python call Explorer(...) to the first drawn frame in the notebook")
+        print(f"{'points':>9} {'Explorer() s':>13} {'first frame s':>14}")
+        for n, total, call in lab:
+            print(f"{n:>9} {call:>13.2f} {total:>14.2f}")
     return 0
 
 
