@@ -7,6 +7,8 @@ right, and every epoch moves the points.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from playwright.sync_api import expect
 from uitools import (
@@ -18,7 +20,9 @@ from uitools import (
     changed_pixels,
     explorer_cells,
     ink,
+    ink_bbox,
     ink_mask,
+    save_png,
 )
 
 ALL_UNITS = LEFT_UNITS + RIGHT_UNITS
@@ -42,6 +46,7 @@ def test_canvas_is_drawn(explorer: ExplorerPage):
     # the known layout: points on both sides of the 2-D view
     half = mask.shape[1] // 2
     assert mask[:, :half].sum() > 30 and mask[:, half:].sum() > 30
+    _assert_framed(px)
 
 
 def test_epoch_slider_drives_kernel_and_pixels(explorer: ExplorerPage):
@@ -195,7 +200,7 @@ def test_metrics_chart_click_jumps_to_epoch(lab_explorer: ExplorerPage):
     ex.wait_attr("epoch", str(EPOCHS[0]))
 
 
-def test_pan_and_reset_camera(lab_explorer: ExplorerPage):
+def test_pan_and_reset_camera(lab_explorer: ExplorerPage, ui_artifacts: Path):
     ex = lab_explorer
     expect(ex.control("Orbit")).to_have_attribute("aria-pressed", "true")
     framed = ex.stable_pixels()
@@ -205,9 +210,42 @@ def test_pan_and_reset_camera(lab_explorer: ExplorerPage):
     assert ex.kernel.eval("list(w.selected_units)") == []
     ex.control("Reset camera").click()
     reset = ex.wait_pixels_change(panned)
-    assert changed_pixels(reset, framed) < 0.02 * ink_mask(framed).sum() + 5, (
-        "Reset camera does not return to the initial framing"
-    )
+    box0, box1, box2 = ink_bbox(framed), ink_bbox(panned), ink_bbox(reset)
+    try:
+        assert max(abs(p - q) for p, q in zip(box0, box1, strict=True)) > 20, (
+            "the pan did not move the points"
+        )
+        assert max(abs(p - q) for p, q in zip(box0, box2, strict=True)) <= 2, (
+            f"Reset camera does not return to the initial framing: {box2} vs {box0}"
+        )
+    except AssertionError:
+        for name, px in (("framed", framed), ("panned", panned), ("reset", reset)):
+            save_png(px, ui_artifacts / f"pan_reset_{name}.png")
+        raise
+
+
+def _assert_framed(px: np.ndarray) -> None:
+    """The 2-D view frames all points: centred horizontally, ~5% margin on the limiting axis."""
+    h, w = px.shape[:2]
+    left, right, top, bottom = ink_bbox(px)
+    assert left > 0.02 * w and right < 0.98 * w, f"points cut off: x in [{left}, {right}] of {w}"
+    assert top > 0.02 * h and bottom < 0.98 * h, f"points cut off: y in [{top}, {bottom}] of {h}"
+    assert abs(left - (w - 1 - right)) <= 3, f"not centred: margins {left} and {w - 1 - right}"
+    fill = max((right - left) / w, (bottom - top) / h)
+    assert 0.8 < fill < 0.97, f"points fill {fill:.0%} of the canvas (expected ~90%)"
+
+
+def test_2d_view_frames_all_points_after_resize(lab_explorer: ExplorerPage):
+    ex = lab_explorer
+    _assert_framed(ex.stable_pixels())
+    for width in (960, 1500):
+        before = ex.canvas.bounding_box()["width"]
+        ex.page.set_viewport_size({"width": width, "height": 900})
+        ex.page.wait_for_function(
+            "([c, w]) => Math.abs(c.getBoundingClientRect().width - w) > 50",
+            arg=[ex.canvas.element_handle(), before],
+        )
+        _assert_framed(ex.stable_pixels())
 
 
 def test_python_selection_dims_others(lab_explorer: ExplorerPage):

@@ -502,6 +502,22 @@ def ink(px: Any) -> float:
     return float(abs(px - background(px)).sum())
 
 
+def ink_bbox(px: Any) -> tuple[int, int, int, int]:
+    """(left, right, top, bottom) of the drawn pixels, in canvas pixels."""
+    import numpy as np
+
+    ys, xs = np.nonzero(ink_mask(px))
+    assert xs.size, "nothing drawn"
+    return int(xs.min()), int(xs.max()), int(ys.min()), int(ys.max())
+
+
+def save_png(px: Any, path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    Image.fromarray(px.clip(0, 255).astype(np.uint8)).save(path)
+
+
 def changed_pixels(a: Any, b: Any, tol: int = 40) -> int:
     return int((abs(a - b) > tol).any(axis=-1).sum())
 
