@@ -37,10 +37,11 @@ from uitools import (
     Kernel,
     NotebookSession,
     explorer_cells,
+    launch_server,
     run_all_cells,
-    start_server,
     stop_server,
     wait_kernel_settled,
+    wait_server,
     write_notebook,
 )
 
@@ -75,27 +76,54 @@ def ui_artifacts() -> Path:
     return d
 
 
-def _server_fixture(app: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
-    base = tmp_path_factory.mktemp(f"jupyter-{app}")
-    server = start_server(app, base)
+def _apps_needed(session: pytest.Session) -> set[str]:
+    """Which servers the selected tests use (so that they can start side by side)."""
+    apps = set()
+    for item in session.items:
+        names = getattr(item, "fixturenames", ())
+        if "lab_server" in names:
+            apps.add("lab")
+        if "nb7_server" in names:
+            apps.add("notebook")
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "server" in callspec.params:
+            apps.add(callspec.params["server"])
+    return apps
+
+
+@pytest.fixture(scope="session")
+def _jupyter_servers(
+    request: pytest.FixtureRequest, chromium_path: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, JupyterServer]]:
+    """Launches every server the session needs at once; each is waited for on first use."""
+    servers: dict[str, JupyterServer] = {}
     try:
-        yield server
+        for app in sorted(_apps_needed(request.session)):
+            servers[app] = launch_server(app, tmp_path_factory.mktemp(f"jupyter-{app}"))
+        yield servers
     finally:
-        stop_server(server)
+        for server in servers.values():
+            stop_server(server)
+
+
+def _server(app: str, servers: dict[str, JupyterServer], tmp_path_factory) -> JupyterServer:
+    if app not in servers:  # e.g. requested through getfixturevalue by an unforeseen test
+        servers[app] = launch_server(app, tmp_path_factory.mktemp(f"jupyter-{app}"))
+    return wait_server(servers[app])
 
 
 @pytest.fixture(scope="session")
 def lab_server(
-    chromium_path: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[JupyterServer]:
-    yield from _server_fixture("lab", tmp_path_factory)
+    _jupyter_servers: dict[str, JupyterServer], tmp_path_factory: pytest.TempPathFactory
+) -> JupyterServer:
+    return _server("lab", _jupyter_servers, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
 def nb7_server(
-    chromium_path: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[JupyterServer]:
-    yield from _server_fixture("notebook", tmp_path_factory)
+    _jupyter_servers: dict[str, JupyterServer], tmp_path_factory: pytest.TempPathFactory
+) -> JupyterServer:
+    return _server("notebook", _jupyter_servers, tmp_path_factory)
 
 
 @pytest.fixture(params=["lab", "notebook"], ids=["lab", "nb7"])

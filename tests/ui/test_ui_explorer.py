@@ -224,20 +224,23 @@ def test_pan_and_reset_camera(lab_explorer: ExplorerPage, ui_artifacts: Path):
         raise
 
 
-def _assert_framed(px: np.ndarray) -> None:
+def _assert_framed(px: np.ndarray, when: str = "") -> None:
     """The 2-D view frames all points: centred horizontally, ~5% margin on the limiting axis."""
     h, w = px.shape[:2]
+    when = f" ({when}; canvas {w}x{h})"
     left, right, top, bottom = ink_bbox(px)
-    assert left > 0.02 * w and right < 0.98 * w, f"points cut off: x in [{left}, {right}] of {w}"
-    assert top > 0.02 * h and bottom < 0.98 * h, f"points cut off: y in [{top}, {bottom}] of {h}"
-    assert abs(left - (w - 1 - right)) <= 3, f"not centred: margins {left} and {w - 1 - right}"
+    assert left > 0.02 * w and right < 0.98 * w, f"points cut off: x in [{left}, {right}]{when}"
+    assert top > 0.02 * h and bottom < 0.98 * h, f"points cut off: y in [{top}, {bottom}]{when}"
+    assert abs(left - (w - 1 - right)) <= 3, (
+        f"not centred: margins {left} and {w - 1 - right}{when}"
+    )
     fill = max((right - left) / w, (bottom - top) / h)
-    assert 0.8 < fill < 0.97, f"points fill {fill:.0%} of the canvas (expected ~90%)"
+    assert 0.8 < fill < 0.97, f"points fill {fill:.0%} of the canvas, expected ~90%{when}"
 
 
 def test_2d_view_frames_all_points_after_resize(lab_explorer: ExplorerPage):
     ex = lab_explorer
-    _assert_framed(ex.stable_pixels())
+    _assert_framed(ex.stable_pixels(), "as first drawn")
     for width in (960, 1500):
         before = ex.canvas.bounding_box()["width"]
         ex.page.set_viewport_size({"width": width, "height": 900})
@@ -245,7 +248,7 @@ def test_2d_view_frames_all_points_after_resize(lab_explorer: ExplorerPage):
             "([c, w]) => Math.abs(c.getBoundingClientRect().width - w) > 50",
             arg=[ex.canvas.element_handle(), before],
         )
-        _assert_framed(ex.stable_pixels())
+        _assert_framed(ex.stable_pixels(), f"after resizing the page to {width} px")
 
 
 def test_python_selection_dims_others(lab_explorer: ExplorerPage):

@@ -130,7 +130,22 @@ def _kernel_python_check(env: dict[str, str]) -> None:
         )
 
 
-def start_server(app: str, base: Path) -> JupyterServer:
+if sys.platform.startswith("linux"):
+    import ctypes
+
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+else:  # pragma: no cover
+    _PRCTL = None
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the test process dies, however it dies (Linux)."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def launch_server(app: str, base: Path) -> JupyterServer:
+    """Start ``jupyter lab|notebook`` in the background (see :func:`wait_server`)."""
     root = base / "root"
     runtime = base / "runtime"
     data = base / "data" / "share" / "jupyter"
@@ -175,7 +190,13 @@ def start_server(app: str, base: Path) -> JupyterServer:
         cmd = [c for c in cmd if not c.startswith("--LabApp.")]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            cmd,
+            cwd=root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
     server = JupyterServer(
         app=app,
@@ -185,22 +206,31 @@ def start_server(app: str, base: Path) -> JupyterServer:
         proc=proc,
         log_path=log_path,
     )
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    return server
+
+
+def wait_server(server: JupyterServer, timeout: float = SERVER_START_TIMEOUT) -> JupyterServer:
+    """Wait until a launched server answers its REST API (stop it and raise if it does not)."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"jupyter {app} exited with {proc.returncode}:\n{server.log_tail()}")
+        if server.proc.poll() is not None:
+            raise RuntimeError(
+                f"jupyter {server.app} exited with {server.proc.returncode}:\n{server.log_tail()}"
+            )
         try:
             server.api("GET", "/api/status")
             return server
         except (urllib.error.URLError, OSError):
             time.sleep(0.25)
     stop_server(server)
-    raise RuntimeError(f"jupyter {app} did not answer within {SERVER_START_TIMEOUT} s")
+    raise RuntimeError(f"jupyter {server.app} did not answer within {timeout} s")
 
 
 def stop_server(server: JupyterServer) -> None:
+    """Shut the kernels down, then end the server's process group."""
     if server.proc.poll() is not None:
         return
+    server.shutdown_kernels()
     try:
         pgid = os.getpgid(server.proc.pid)
     except ProcessLookupError:
