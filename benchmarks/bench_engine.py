@@ -170,7 +170,7 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP/numba threads and n_jobs")
     p.add_argument("--reference", choices=("auto", "all", "none"), default="auto")
     p.add_argument("--ref-mem-gb", type=float, default=16.0, help="address-space cap, reference")
-    p.add_argument("--ref-timeout", type=float, default=900.0)
+    p.add_argument("--ref-timeout", type=float, default=1800.0)
     p.add_argument("--mem-gb", type=float, default=22.0, help="address-space cap, mmphate")
     p.add_argument("--timeout", type=float, default=1800.0)
     p.add_argument("--seed", type=int, default=0, help="data seed")
@@ -352,7 +352,7 @@ def table_rows(size, entry, cfg):
         if status == "timeout":
             status = f"did not finish in {r['timeout_s']:.0f} s"
         elif status == "out of memory" and r.get("mem_limit_gb"):
-            status = f"out of memory (cap {r['mem_limit_gb']:.0f} GB)"
+            status = f"out of memory (cap {r['mem_limit_gb']:.0f} GB) after {r['process_s']:.0f} s"
         elif status == "error":
             status = f"error: {r.get('error', '?')[:60]}"
         t = r.get("wall_s") if ok else None
@@ -368,13 +368,14 @@ def table_rows(size, entry, cfg):
             ts, gb = target
             checks = []
             if ts is not None:
-                tt = min(t, r.get("cpu_s") or t)
-                checks.append(f"<{ts}s:{'yes' if tt < ts else 'NO'}")
+                cpu = r.get("cpu_s") or t
+                verdict = "yes" if t < ts else "yes (cpu time)" if cpu < ts else "NO"
+                checks.append(f"<{ts}s:{verdict}")
             checks.append(f"<{gb}GB:{'yes' if m / 1024 < gb else 'NO'}")
             tgt = " ".join(checks)
         if key == "scalable" and speed is not None and size == "small":
             best = min(speed, cpu_speed or speed)
-            tgt = f">=20x:{'yes' if best >= 20 else 'NO'}"
+            tgt = f">=20x:{'yes' if best >= 20 else 'wall only' if speed >= 20 else 'NO'}"
         rows.append(
             (
                 size,
@@ -415,7 +416,7 @@ NOTE = (
     "meanwhile; load: 1-min load average (max of start/end; > threads means other work shared "
     "the CPUs); peak MB: peak resident memory of the whole process; speedup (wall time), cpu "
     "speedup (CPU time) and mem x: reference divided by this row. On a loaded machine the CPU-time "
-    "ratio is the fairer one (single-threaded runs); targets use the lower of wall and CPU time."
+    "ratio is the fairer one (single-threaded runs); a time target met only in CPU time says so."
 )
 
 
