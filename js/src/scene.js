@@ -384,6 +384,20 @@ export class PointScene {
     this.resetCamera();
   }
 
+  /** Orthographic frustum that frames every point's x/y box (5% margin) at this aspect ratio. */
+  fitOrtho(aspect) {
+    const { min, max } = this.data.bbox;
+    let hw = Math.max((max[0] - min[0]) / 2, 1e-9) * 1.1;
+    let hh = Math.max((max[1] - min[1]) / 2, 1e-9) * 1.1;
+    if (hw / hh > aspect) hh = hw / aspect;
+    else hw = hh * aspect;
+    const cam = this.ortho;
+    cam.left = -hw;
+    cam.right = hw;
+    cam.top = hh;
+    cam.bottom = -hh;
+  }
+
   setTool(tool) {
     // Navigation only with the orbit tool; wheel zoom stays available for every tool.
     const nav = tool === "orbit";
@@ -399,15 +413,8 @@ export class PointScene {
     const cz = (min[2] + max[2]) / 2;
     const aspect = this.width / this.height;
     if (this.viewMode === "2d") {
-      let hw = Math.max((max[0] - min[0]) / 2, 1e-9) * 1.1;
-      let hh = Math.max((max[1] - min[1]) / 2, 1e-9) * 1.1;
-      if (hw / hh > aspect) hh = hw / aspect;
-      else hw = hh * aspect;
       const cam = this.ortho;
-      cam.left = -hw;
-      cam.right = hw;
-      cam.top = hh;
-      cam.bottom = -hh;
+      this.fitOrtho(aspect);
       cam.zoom = 1;
       cam.up.set(0, 1, 0);
       const depth = Math.max(1, max[2] - min[2]);
@@ -444,12 +451,9 @@ export class PointScene {
     const aspect = this.width / this.height;
     this.perspective.aspect = aspect;
     this.perspective.updateProjectionMatrix();
-    const cam = this.ortho;
-    const hh = (cam.top - cam.bottom) / 2;
-    const cx = (cam.left + cam.right) / 2;
-    cam.left = cx - hh * aspect;
-    cam.right = cx + hh * aspect;
-    cam.updateProjectionMatrix();
+    // 2-D: refit the frustum to the new shape; the user's pan (position) and zoom are kept
+    this.fitOrtho(aspect);
+    this.ortho.updateProjectionMatrix();
     this.projectionDirty = true;
     this.contextDirty = true;
   }
