@@ -4,9 +4,9 @@ For every unit, each node ``(e, t, u)`` is linked to
 
 * its temporal neighbours: ``(e, t +- 1)`` and ``(e +- 1, t)``, same unit;
 * its ``interstep_knn`` nearest slices of the same unit in feature space among
-  the slices that share its epoch (the sequence axis) or its timestep (the
-  training axis): ``(E - 1) + (T - 1)`` candidates, searched exactly with
-  batched distance blocks.
+  the other slices that share its epoch (the sequence axis) or its timestep
+  (the training axis), temporal neighbours aside: about ``E + T`` candidates,
+  searched exactly with batched distance blocks.
 
 Why not a search over all ``E*T`` slices of a unit: it costs ``slices**2`` per
 unit (brute force), and tree or graph-based searches (k-d trees, NN-descent)
@@ -19,9 +19,11 @@ Weights are the reference's Gaussian ``exp(-(d / sigma)**2)`` with the
 reference's global bandwidth ``sigma`` (mean over units of the median distance
 to the ``interstep_knn``-th nearest other slice among *all* slices), estimated
 from a seeded sample of query slices when there are many.  The k-NN part is
-symmetrised graphtools' way, ``(W + W.T) / 2``; temporal edges are always kept
-(so each trajectory stays connected) with weight ``max(gaussian, thresh)``.  No
-self loops.  Nothing of size ``slices x slices`` is ever formed.
+symmetrised graphtools' way, ``(W + W.T) / 2`` (mutual neighbours keep the full
+weight, one-sided ones half of it); temporal edges are always kept (so each
+trajectory stays connected) with weight ``max(gaussian, thresh)``.  No self
+loops.  Nothing of size ``slices x slices`` is ever formed; cost is
+``O(N * (E + T) * samples)`` time and ``O(N * interstep_knn)`` memory.
 """
 
 from __future__ import annotations
@@ -43,46 +45,52 @@ def _topk(D: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, np.take_along_axis(D, idx, axis=-1)
 
 
-def _cross_knn(Z: np.ndarray, E: int, T: int, k: int, progress: Any = None):
+def _cross_knn(Z: np.ndarray, E: int, T: int, k: int, emit: Any, progress: Any = None) -> None:
     """k nearest slices of each node among those sharing its epoch or its timestep.
 
-    Exact within that candidate set, computed as batched distance blocks:
-    ``(units, epochs, epochs)`` per timestep, then ``(units, T, T)`` per epoch
-    merged with the first part's best ``k``.  Returns squared distances and
-    slice indices, both ``(slices, units, k)``, unsorted.
+    Temporal neighbours (``|dt| = 1`` or ``|de| = 1``) are excluded here: they
+    are always linked separately.  Exact within the candidate set, computed as
+    batched distance blocks, ``(units, epochs, epochs)`` per timestep, then
+    ``(units, T, T)`` per epoch merged with the first part's best ``k``.
+    Calls ``emit(rows, cols, sq_dists)`` with node indices, epoch by epoch;
+    missing candidates (fewer than ``k``) come as ``inf``.
     """
     n, U, S = Z.shape
     Z4 = Z.reshape(E, T, U, S)
-    kb = min(k, E - 1)
+    units = np.arange(U)
+    kb = min(k, max(E - 2, 0))
     # same timestep, other epochs: keep the best kb per node
     if kb > 0:
         b_d = np.empty((E, T, U, kb), dtype=np.float32)
-        b_i = np.empty((E, T, U, kb), dtype=np.int64)
-        eye = np.arange(E)
+        b_i = np.empty((E, T, U, kb), dtype=np.int32)
+        near = np.abs(np.arange(E)[:, None] - np.arange(E)[None, :]) <= 1
         for t in range(T):
             A = np.ascontiguousarray(Z4[:, t].transpose(1, 0, 2))  # (U, E, S)
             D = _sq_dists(A, A)
-            D[:, eye, eye] = np.inf
+            D[:, near] = np.inf
             i, d = _topk(D, kb)  # (U, E, kb)
             b_d[:, t] = d.transpose(1, 0, 2)
             b_i[:, t] = i.transpose(1, 0, 2) * T + t
-    out_d = np.empty((E, T, U, k), dtype=np.float32)
-    out_i = np.empty((E, T, U, k), dtype=np.int32)
-    eye = np.arange(T)
+    near = np.abs(np.arange(T)[:, None] - np.arange(T)[None, :]) <= 1
+    slice_ids = np.arange(T, dtype=np.int32)
     for e in range(E):
         A = np.ascontiguousarray(Z4[e].transpose(1, 0, 2))  # (U, T, S)
         D = _sq_dists(A, A)  # (U, T, T)
-        D[:, eye, eye] = np.inf
-        cand_i = np.broadcast_to(e * T + eye, D.shape)
+        D[:, near] = np.inf
+        cand_i = np.broadcast_to(e * T + slice_ids, D.shape)
         if kb > 0:
             D = np.concatenate([D, b_d[e].transpose(1, 0, 2)], axis=2)
             cand_i = np.concatenate([cand_i, b_i[e].transpose(1, 0, 2)], axis=2)
-        j, d = _topk(D, k)
-        out_d[e] = d.transpose(1, 0, 2)
-        out_i[e] = np.take_along_axis(cand_i, j, axis=2).transpose(1, 0, 2)
+        j, d = _topk(D, k)  # (U, T, k)
+        cols = np.take_along_axis(cand_i, j, axis=2)
+        rows = (e * T + slice_ids)[None, :, None] * U + units[:, None, None]
+        emit(
+            np.broadcast_to(rows, d.shape).ravel(),
+            (cols * U + units[:, None, None]).ravel(),
+            d.ravel(),
+        )
         if progress is not None:
             progress(1)
-    return out_d.reshape(n, U, k), out_i.reshape(n, U, k)
 
 
 def _sq_dists(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -148,7 +156,7 @@ def interstep_knn_edges(
     ----------
     Z : array (slices, units, samples), normalised node features
     grid : (E, T) with ``E * T == slices``
-    k : neighbours per node (already clipped to ``slices - 1``)
+    k : feature-space neighbours per node, besides the temporal ones
     thresh : k-NN affinities below it are dropped
     k_bandwidth : neighbour rank for the bandwidth (default ``k``)
     random_state : seeds the query sample of the bandwidth estimate
@@ -163,50 +171,48 @@ def interstep_knn_edges(
     n, U, S = Z.shape
     E, T = grid
     N = n * U
+    idx = np.int32 if N < 2**31 - 1 else np.int64
     if k_bandwidth is None:
         k_bandwidth = k
-    k = min(k, (E - 1) + (T - 1))
     bandwidth = global_bandwidth(Z, min(k_bandwidth, n - 1), random_state=random_state)
-    dist, nbr = _cross_knn(Z, E, T, k, progress)
-    np.sqrt(dist, out=dist)
+    inv_bw2 = np.float32(1.0 / bandwidth**2)
+    rows, cols, vals = [], [], []
 
-    # directed k-NN graph, rows already in node order (node = s * U + u)
-    w = dist.reshape(N, k)
-    w /= np.float32(bandwidth)
-    np.square(w, out=w)
-    np.negative(w, out=w)
-    np.exp(w, out=w)
-    cols = nbr.reshape(N, k)
-    cols *= U
-    cols += np.tile(np.arange(U, dtype=np.int32), n)[:, None]
-    del dist, nbr
-    keep = w >= thresh
-    counts = keep.sum(axis=1)
-    indptr = np.zeros(N + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    W = sparse.csr_matrix((w[keep], cols[keep], indptr), shape=(N, N))
-    del w, cols, keep
-    W.sort_indices()
-    Kk = W + W.T.tocsr()
-    del W
-    Kk.data *= np.float32(0.5)
-
-    # temporal edges, always kept
+    # temporal edges, always kept, weight max(gaussian, thresh), both directions
     a, b = temporal_pairs(E, T)
     units = np.arange(U)
-    dt = np.empty((len(a), U), dtype=np.float64)
     step = max(1, (1 << 22) // (U * S))
     for c in range(0, len(a), step):
         diff = Z[a[c : c + step]] - Z[b[c : c + step]]  # (pairs, U, S)
-        dt[c : c + step] = np.sqrt(np.einsum("pus,pus->pu", diff, diff, dtype=np.float64))
-    wt = np.maximum(np.exp(-((dt / bandwidth) ** 2)), thresh).astype(np.float32).ravel()
-    ra = (a[:, None] * U + units[None, :]).ravel()
-    rb = (b[:, None] * U + units[None, :]).ravel()
-    Tm = sparse.csr_matrix(
-        (np.concatenate([wt, wt]), (np.concatenate([ra, rb]), np.concatenate([rb, ra]))),
-        shape=(N, N),
-    )
-    K = Kk.maximum(Tm).tocsr()
+        d2 = np.einsum("pus,pus->pu", diff, diff).astype(np.float32)
+        w = np.maximum(np.exp(-d2 * inv_bw2), np.float32(thresh)).ravel()
+        ra = (a[c : c + step, None] * U + units[None, :]).ravel().astype(idx)
+        rb = (b[c : c + step, None] * U + units[None, :]).ravel().astype(idx)
+        rows += [ra, rb]
+        cols += [rb, ra]
+        vals += [w, w]
+
+    # k-NN edges: directed a -> b with w / 2 both ways, so that duplicates
+    # (mutual neighbours) sum to w: graphtools' (W + W.T) / 2
+    def emit(r: np.ndarray, c: np.ndarray, d2: np.ndarray) -> None:
+        w = np.exp(-d2 * inv_bw2)
+        keep = w >= thresh
+        w = w[keep] * np.float32(0.5)
+        r = r[keep].astype(idx)
+        c = c[keep].astype(idx)
+        rows.extend([r, c])
+        cols.extend([c, r])
+        vals.extend([w, w])
+
+    if k > 0:
+        _cross_knn(Z, E, T, k, emit, progress)
+    r = np.concatenate(rows)
+    rows.clear()
+    c = np.concatenate(cols)
+    cols.clear()
+    v = np.concatenate(vals)
+    vals.clear()
+    K = sparse.csr_matrix((v, (r, c)), shape=(N, N))  # sums duplicates
     K.sort_indices()
     return K, bandwidth
 

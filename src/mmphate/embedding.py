@@ -28,7 +28,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from phate.mds import embed_MDS
+from phate.vne import find_knee_point
 from scipy import sparse
+from scipy.linalg import eigh
+
+from .landmarks import indicator
 
 __all__ = ["Operator", "build_operator", "select_t", "diffuse", "potential", "mds", "MDS_SOLVERS"]
 
@@ -73,27 +78,25 @@ def build_operator(K: sparse.spmatrix, clusters: np.ndarray | None) -> Operator:
     clusters : (N,) int landmark ids ``0..L-1``, or None for no landmarking
         (the ``N x N`` operator is then dense: small graphs only).
     """
-    K = sparse.csr_matrix(K, dtype=np.float64)
-    d = np.asarray(K.sum(axis=1)).ravel()
+    K = sparse.csr_matrix(K)  # no copy for a CSR input (float32 stays float32)
     if clusters is None:
-        M = K.toarray()
-        w = d
+        M = K.toarray().astype(np.float64)
+        w = M.sum(axis=1)
         transitions = None
     else:
-        from .landmarks import indicator
-
-        C = indicator(clusters)
-        B = (K @ C).tocsr()  # (N, L): affinity of each node to each landmark
-        Bn = sparse.diags(1.0 / np.sqrt(d)) @ B
-        M = (Bn.T @ Bn).toarray()  # B.T D^-1 B, symmetric
-        w = np.asarray(B.sum(axis=0)).ravel()  # row sums of B.T
-        transitions = sparse.diags(1.0 / d) @ B  # rownorm(B): rows of B sum to d
-        transitions = transitions.tocsr()
+        # (N, L) affinity of each node to each landmark: one sparse product with
+        # the indicator instead of graphtools' loop over landmarks
+        B = (K @ indicator(clusters, dtype=K.dtype)).tocsr().astype(np.float64)
+        d = np.asarray(B.sum(axis=1)).ravel()  # node degrees
+        w = np.asarray(B.sum(axis=0)).ravel()  # B.T 1
+        transitions = B.copy()
+        transitions.data /= np.repeat(d, np.diff(B.indptr))  # rownorm(B)
+        B.data /= np.sqrt(np.repeat(d, np.diff(B.indptr)))  # D^-1/2 B
+        M = (B.T @ B).toarray()  # B.T D^-1 B, symmetric
+        del B
     s = 1.0 / np.sqrt(w)
     A = M * s[:, None] * s[None, :]
     A = (A + A.T) / 2
-    from scipy.linalg import eigh
-
     lam, V = eigh(A, overwrite_a=True, check_finite=False, driver="evd")
     return Operator(transitions, w, lam, V, clusters)
 
@@ -111,8 +114,6 @@ def select_t(op: Operator, t_max: int = 100) -> tuple[int, np.ndarray]:
     t : int
     entropy : (t_max,) array
     """
-    from phate.vne import find_knee_point
-
     ev = np.abs(op.eigvals)
     ev = ev[ev > 0]
     entropy = np.empty(t_max)
@@ -148,16 +149,83 @@ def potential(P_t: np.ndarray, gamma: float) -> np.ndarray:
 def mds(
     pot: np.ndarray, n_components: int, solver: str, random_state: Any, verbose: int = 0
 ) -> np.ndarray:
-    """Metric MDS of the potential's rows (``phate.mds.embed_MDS``)."""
-    from phate.mds import embed_MDS
+    """Metric MDS of the potential's rows, as ``phate.mds.embed_MDS(how="metric")``.
 
-    how = "classic" if solver == "classic" else "metric"
-    return embed_MDS(
-        pot,
-        ndim=n_components,
-        how=how,
-        solver="sgd" if solver == "classic" else solver,
-        seed=random_state,
-        n_jobs=1,
-        verbose=verbose,
+    ``"smacof"`` and ``"classic"`` call ``phate.mds.embed_MDS`` itself.  For
+    ``"sgd"`` (PHATE 2's default) the same steps run here: Euclidean distances,
+    classical MDS (``phate.mds.classic``) as the start, PHATE's minibatch SGD
+    with its size-dependent schedule, then Procrustes onto the classical
+    solution; only the gradient accumulation differs (``np.bincount`` instead
+    of ``np.add.at``, about 10x faster), which changes results at rounding level.
+    """
+    if solver != "sgd":
+        how = "classic" if solver == "classic" else "metric"
+        return embed_MDS(
+            pot, ndim=n_components, how=how, solver="smacof", seed=random_state, verbose=verbose
+        )
+    from phate.mds import classic
+    from scipy.spatial import procrustes
+    from scipy.spatial.distance import pdist, squareform
+
+    if pot.shape[0] > 1000:
+        from sklearn.metrics.pairwise import euclidean_distances
+
+        D = euclidean_distances(pot, pot)
+    else:
+        D = squareform(pdist(pot))
+    Y0 = classic(D, n_components=n_components, random_state=random_state)
+    Y = _sgd_mds_metric(D, Y0, random_state)
+    _, Y, _ = procrustes(Y0, Y)
+    return Y
+
+
+def _sgd_mds_metric(D: np.ndarray, init: np.ndarray, random_state: Any) -> np.ndarray:
+    """``phate.sgd_mds.sgd_mds_metric`` with bincount gradient accumulation (no warnings)."""
+    n = D.shape[0]
+    if n < 1000:
+        n_iter, pairs = 300, n * n // 10
+    elif n < 5000:
+        n_iter, pairs = 500, int(n * np.log(n) * 2)
+    else:
+        n_iter, pairs = 800, int(n * np.log(n) * 2)
+    rng = (
+        random_state
+        if isinstance(random_state, np.random.RandomState)
+        else np.random.RandomState(random_state)
     )
+    d_max = np.max(D)
+    Dn = D / d_max if d_max > 0 else D.copy()
+    Y = init.copy()
+    y_std = np.std(Y)
+    if y_std > 0:
+        Y = Y / y_std
+    ratio = pairs / (n * (n - 1) / 2)
+    scale = np.sqrt(1.0 / ratio)
+    eta_max, eta_min = 0.001 * scale, 0.001 * 0.01 * scale
+    lambd = np.log(eta_max / eta_min) / max(n_iter - 1, 1)
+    prev = None
+    for it in range(n_iter):
+        lr = eta_max * np.exp(-lambd * it)
+        i = rng.randint(0, n, pairs)
+        j = rng.randint(0, n, pairs)
+        ok = i != j
+        i, j = i[ok], j[ok]
+        if len(i) == 0:
+            continue
+        target = Dn[i, j]
+        diff = Y[i] - Y[j]
+        dist = np.maximum(np.sqrt(np.einsum("ij,ij->i", diff, diff)), 1e-10)
+        err = target - dist
+        w = -2.0 * err / dist
+        contrib = diff * w[:, None]
+        grad = np.empty_like(Y)
+        for c in range(Y.shape[1]):
+            grad[:, c] = np.bincount(i, contrib[:, c], minlength=n) - np.bincount(
+                j, contrib[:, c], minlength=n
+            )
+        Y = Y - lr * grad
+        stress = np.sum(err**2) / len(err)
+        if prev is not None and it > 50 and abs(stress - prev) / (prev + 1e-10) < 1e-6:
+            break
+        prev = stress
+    return Y * d_max if d_max > 0 else Y

@@ -75,8 +75,9 @@ class MMPHATE(BaseEstimator):
     interstep : {"knn", "exact"}, default "knn"
         ``"exact"``: the reference kernel (every slice linked to every other
         slice of the same unit; cost ``units * slices**2``).  ``"knn"`` (ours):
-        temporal neighbours plus the ``interstep_knn`` nearest slices sharing
-        the node's epoch or timestep; cost about linear in the number of nodes.
+        temporal neighbours plus the ``interstep_knn`` nearest other slices
+        sharing the node's epoch or timestep; cost about linear in the number
+        of nodes.
     t : int or "auto", default "auto"
         Diffusion time; ``"auto"`` takes the knee of the von Neumann entropy.
     gamma : float in [-1, 1], default 0

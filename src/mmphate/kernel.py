@@ -15,7 +15,9 @@ followed by ``graphtools.Graph(K, precomputed="affinity")``) does; its cost
 grows with ``units * slices**2``.  ``interstep="knn"`` (our default) links each
 node to its temporal neighbours (``t +- 1`` in the same epoch, ``e +- 1`` at the
 same timestep) and to its ``interstep_knn`` nearest slices of the same unit in
-feature space; its cost grows about linearly with the number of nodes.
+feature space among the slices sharing its epoch or its timestep (see
+:mod:`mmphate._interstep` for why); its cost grows about linearly with the
+number of nodes.
 
 Replaced library steps (and why):
 
@@ -134,6 +136,22 @@ def _sq_dists(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- intrastep
+def _half_power(X: np.ndarray, decay: float) -> None:
+    """In place ``X **= decay / 2`` (``X`` holds squared ratios), by products when possible."""
+    p = float(decay)
+    if p.is_integer() and 1 <= p <= 16:
+        p = int(p)
+        base = X.copy() if p >= 2 else None
+        if p % 2:
+            np.sqrt(X, out=X)
+        else:
+            X[...] = 1
+        for _ in range(p // 2):
+            X *= base
+    else:
+        np.power(X, X.dtype.type(p / 2), out=X)
+
+
 def _intrastep(Z: np.ndarray, knn: int, decay: float, thresh: float) -> sparse.csr_matrix:
     """Alpha-decay kernel inside every slice, as graphtools' ``kNNGraph`` computes it.
 
@@ -147,7 +165,6 @@ def _intrastep(Z: np.ndarray, knn: int, decay: float, thresh: float) -> sparse.c
     n_slices, U, S = Z.shape
     dt = Z.dtype
     eps = np.finfo(float).eps
-    exponent = dt.type(decay)
     N = n_slices * U
     idx_dtype = np.int32 if N < 2**31 - 1 else np.int64
     counts, cols, vals = [], [], []
@@ -155,26 +172,25 @@ def _intrastep(Z: np.ndarray, knn: int, decay: float, thresh: float) -> sparse.c
     diag = np.arange(U)
     for start in range(0, n_slices, chunk):
         Zb = Z[start : start + chunk]
-        D = _sq_dists(Zb, Zb)
-        D[:, diag, diag] = 0
-        np.sqrt(D, out=D)
+        B = len(Zb)
+        X = _sq_dists(Zb, Zb)  # squared distances
+        X[:, diag, diag] = 0
         # distance to the knn-th neighbour, the point itself counted as the 0-th
-        sigma = np.partition(D, knn, axis=2)[:, :, knn]
+        sigma = np.sqrt(np.partition(X, knn, axis=2)[:, :, knn])
         np.maximum(sigma, eps, out=sigma)
-        D /= sigma[:, :, None]
-        np.power(D, exponent, out=D)
-        np.negative(D, out=D)
-        np.exp(D, out=D)
-        D[D < thresh] = 0
-        W = D + np.swapaxes(D, 1, 2)
+        X /= (sigma * sigma)[:, :, None]  # (d / sigma) ** 2
+        _half_power(X, decay)  # (d / sigma) ** decay
+        np.negative(X, out=X)
+        np.exp(X, out=X)
+        X[X < thresh] = 0
+        W = X + np.swapaxes(X, 1, 2)
         W *= 0.5
-        b, i, j = np.nonzero(W >= thresh)
-        local = b * U + i
-        counts.append(np.bincount(local, minlength=len(Zb) * U))
-        cols.append((local - i + j + start * U).astype(idx_dtype))
-        vals.append(W[b, i, j])
-    # np.nonzero walks (slice, i, j) in C order: rows come sorted, columns
-    # sorted within rows, so the CSR arrays can be written directly.
+        flat = np.flatnonzero(W >= thresh)  # C order: rows sorted, columns sorted in rows
+        local = flat // U  # row within this chunk
+        counts.append(np.bincount(local, minlength=B * U))
+        cols.append((flat // (U * U) * U + flat % U + start * U).astype(idx_dtype))
+        vals.append(W.ravel()[flat].astype(dt, copy=False))
+    # rows come sorted and columns sorted within rows: write the CSR arrays directly
     indptr = np.zeros(N + 1, dtype=np.int64)
     np.cumsum(np.concatenate(counts), out=indptr[1:])
     K = sparse.csr_matrix((np.concatenate(vals), np.concatenate(cols), indptr), shape=(N, N))
@@ -340,15 +356,15 @@ def multislice_kernel(
         ``"exact"``: every slice linked to every other slice (the reference;
         equals ``graphtools.Graph(m_phate.kernel.multislice_kernel(...),
         precomputed="affinity").K`` for ``samples <= 100``).  ``"knn"``: the
-        scalable kernel (temporal neighbours plus ``interstep_knn`` nearest
-        slices per node).
+        scalable kernel (temporal neighbours plus the ``interstep_knn`` nearest
+        slices among those sharing the node's epoch or timestep).
     normalize : bool, default True
         Z-score each node over the samples first (``m_phate.utils.normalize``).
     random_state : int, numpy Generator or None
-        Seeds the approximate neighbour search of ``interstep="knn"`` on large
-        inputs.
+        Seeds the sample of query slices from which ``interstep="knn"``
+        estimates the global bandwidth when there are more than 256 slices.
     n_jobs : int, default 1
-        Threads for the neighbour search.
+        Reserved; BLAS threads follow the caller's settings (threadpoolctl).
 
     Returns
     -------

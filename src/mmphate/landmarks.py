@@ -95,10 +95,10 @@ def _scatter_add(out: np.ndarray, index: np.ndarray, values: np.ndarray) -> None
     out += M @ values.astype(np.float64, copy=False)
 
 
-def indicator(clusters: np.ndarray, n_clusters: int | None = None) -> sparse.csr_matrix:
+def indicator(
+    clusters: np.ndarray, n_clusters: int | None = None, dtype: Any = np.float64
+) -> sparse.csr_matrix:
     """Sparse ``N x L`` matrix with a 1 at ``(node, cluster)``."""
     N = len(clusters)
     L = int(clusters.max()) + 1 if n_clusters is None else n_clusters
-    return sparse.csr_matrix(
-        (np.ones(N, dtype=np.float64), clusters, np.arange(N + 1)), shape=(N, L)
-    )
+    return sparse.csr_matrix((np.ones(N, dtype=dtype), clusters, np.arange(N + 1)), shape=(N, L))
