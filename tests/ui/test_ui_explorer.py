@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from playwright.sync_api import expect
 from uitools import (
     EPOCHS,
@@ -18,6 +19,7 @@ from uitools import (
     TIMESTEPS,
     ExplorerPage,
     changed_pixels,
+    decode_png,
     explorer_cells,
     ink,
     ink_bbox,
@@ -248,6 +250,39 @@ def test_2d_view_frames_all_points_after_resize(lab_explorer: ExplorerPage):
             arg=[ex.canvas.element_handle(), before],
         )
         _assert_framed(ex.stable_pixels(), f"after resizing the page to {width} px")
+
+
+def test_other_epochs_toggle_and_save_png(lab_explorer: ExplorerPage, tmp_path: Path):
+    ex = lab_explorer
+    n_points = len(EPOCHS) * len(TIMESTEPS) * len(ALL_UNITS)
+    one_epoch = len(TIMESTEPS) * len(ALL_UNITS)
+    context = ex.control("Show other epochs")
+    expect(context).to_be_checked()
+    ex.wait_attr("points", str(n_points))
+    before = ex.stable_pixels()
+    context.uncheck()
+    ex.wait_attr("points", str(one_epoch))
+    assert ex.kernel.poll("w.show_context", lambda v: v is False) is False
+    without = ex.wait_pixels_change(before, min_changed=10)
+    # and back from Python
+    ex.kernel.exec("w.show_context = True")
+    expect(context).to_be_checked()
+    ex.wait_attr("points", str(n_points))
+    ex.wait_pixels_change(without, min_changed=10)
+    ex.kernel.exec("w.show_context = False")
+    expect(context).not_to_be_checked()
+    ex.wait_attr("points", str(one_epoch))
+    # Save PNG downloads what the canvas shows
+    with ex.page.expect_download() as info:
+        ex.control("Save PNG").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".png")
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    saved = decode_png(target.read_bytes())
+    assert ink_mask(saved).sum() > 100, "the saved PNG is blank"
+    h, w = without.shape[:2]
+    assert saved.shape[1] / saved.shape[0] == pytest.approx(w / h, rel=0.02)
 
 
 def test_python_selection_dims_others(lab_explorer: ExplorerPage):
