@@ -15,6 +15,13 @@ Fixtures
     single kernel is connected and idle, runs all cells and returns a
     :class:`NotebookSession` (page + kernel client).  Collected page errors fail
     the test; a screenshot is saved when a test fails.
+``explorer`` / ``lab_explorer``
+    The explorer widget on a synthetic recording with a known 2-D layout, displayed
+    in a freshly executed notebook (both applications / JupyterLab only).
+
+Failure screenshots go to ``$MMPHATE_UI_ARTIFACTS`` (default: a new temporary folder,
+printed with the failure).  Run only this tier with ``pytest -m ui``; skip it with
+``-m "not ui"``.
 """
 
 from __future__ import annotations
