@@ -128,3 +128,14 @@ def test_knn_is_deterministic():
 def test_bad_parameters(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         multislice_kernel(_tensor(), **kwargs)
+
+
+@pytest.mark.parametrize("shape", [(1, 5, 4, 3), (5, 1, 4, 3), (2, 2, 3, 3), (3, 3, 3, 2)])
+def test_small_and_degenerate_grids(shape):
+    X = np.random.default_rng(0).normal(size=shape)
+    E, T, U, _ = shape
+    for mode in ("knn", "exact"):
+        K = multislice_kernel(X, interstep=mode)
+        assert K.shape == (E * T * U,) * 2
+        assert abs(K - K.T).max() == 0
+        assert np.isfinite(K.data).all()

@@ -85,20 +85,35 @@ def build_operator(K: sparse.spmatrix, clusters: np.ndarray | None) -> Operator:
         transitions = None
     else:
         # (N, L) affinity of each node to each landmark: one sparse product with
-        # the indicator instead of graphtools' loop over landmarks
-        B = (K @ indicator(clusters, dtype=K.dtype)).tocsr().astype(np.float64)
-        d = np.asarray(B.sum(axis=1)).ravel()  # node degrees
-        w = np.asarray(B.sum(axis=0)).ravel()  # B.T 1
-        transitions = B.copy()
-        transitions.data /= np.repeat(d, np.diff(B.indptr))  # rownorm(B)
-        B.data /= np.sqrt(np.repeat(d, np.diff(B.indptr)))  # D^-1/2 B
-        M = (B.T @ B).toarray()  # B.T D^-1 B, symmetric
-        del B
+        # the indicator instead of graphtools' loop over landmarks (float32, in
+        # place where possible: at millions of nodes this is the memory peak)
+        B = (K @ indicator(clusters, dtype=np.float32)).tocsr()
+        d = np.asarray(B.sum(axis=1, dtype=np.float64)).ravel()  # node degrees
+        w = np.asarray(B.sum(axis=0, dtype=np.float64)).ravel()  # B.T 1
+        Bt = B.T.tocsr()  # (L, N)
+        _scale(Bt, 1.0 / d, axis=1)  # B.T D^-1
+        M = np.asarray((Bt @ B).toarray(), dtype=np.float64)  # B.T D^-1 B, symmetric
+        del Bt
+        _scale(B, 1.0 / d, axis=0)  # rownorm(B), in place
+        transitions = B
     s = 1.0 / np.sqrt(w)
     A = M * s[:, None] * s[None, :]
     A = (A + A.T) / 2
     lam, V = eigh(A, overwrite_a=True, check_finite=False, driver="evd")
     return Operator(transitions, w, lam, V, clusters)
+
+
+def _scale(A: sparse.csr_matrix, s: np.ndarray, axis: int, block: int = 1 << 22) -> None:
+    """In place: multiply row ``i`` (axis 0) or column ``j`` (axis 1) of CSR ``A`` by ``s``."""
+    if axis == 1:
+        for a in range(0, len(A.data), block):
+            A.data[a : a + block] *= s[A.indices[a : a + block]].astype(A.dtype)
+        return
+    counts = np.diff(A.indptr)
+    rows_per = max(1, block // max(1, int(counts.mean()) if len(counts) else 1))
+    for r in range(0, A.shape[0], rows_per):
+        lo, hi = A.indptr[r], A.indptr[min(r + rows_per, A.shape[0])]
+        A.data[lo:hi] *= np.repeat(s[r : r + rows_per], counts[r : r + rows_per]).astype(A.dtype)
 
 
 def select_t(op: Operator, t_max: int = 100) -> tuple[int, np.ndarray]:

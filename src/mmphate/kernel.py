@@ -178,8 +178,9 @@ def _intrastep(Z: np.ndarray, knn: int, decay: float, thresh: float) -> sparse.c
         # distance to the knn-th neighbour, the point itself counted as the 0-th
         sigma = np.sqrt(np.partition(X, knn, axis=2)[:, :, knn])
         np.maximum(sigma, eps, out=sigma)
-        X /= (sigma * sigma)[:, :, None]  # (d / sigma) ** 2
-        _half_power(X, decay)  # (d / sigma) ** decay
+        with np.errstate(over="ignore"):  # huge ratios -> inf -> weight 0, as intended
+            X /= (sigma * sigma)[:, :, None]  # (d / sigma) ** 2
+            _half_power(X, decay)  # (d / sigma) ** decay
         np.negative(X, out=X)
         np.exp(X, out=X)
         X[X < thresh] = 0
