@@ -368,12 +368,8 @@ class NotebookSession:
     kernel: Kernel
     errors: list[str] = field(default_factory=list)
 
-    def wait_for(self, js: str, arg: Any = None, timeout: float = 15.0) -> None:
-        """Wait until the JS predicate is truthy (Playwright polls it)."""
-        self.page.wait_for_function(js, arg=arg, timeout=timeout * 1000)
-
     def run_cell(self, source: str, timeout: float = 30.0) -> None:
-        """Append a code cell after the last one, type ``source`` and run it with Control+Enter."""
+        """Add a code cell after the last one holding ``source``; run it with Control+Enter."""
         page = self.page
         n_before = len(page.evaluate(JS_CELLS))
         page.evaluate(
