@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +10,12 @@ import pytest
 from playwright.sync_api import expect
 from uitools import EPOCHS, PAGE_ERROR_WHITELIST, TIMESTEPS, ExplorerPage, ink_mask
 
+import mmphate
+
 EVIL = '</script><img src=x onerror="window.__mmphate_xss=1">'
 
 
 def _explorer(units: list[str]) -> Any:
-    mmphate = importlib.import_module("mmphate")
     E, T, U = len(EPOCHS), len(TIMESTEPS), len(units)
     rec = mmphate.Recording(
         np.random.default_rng(0).standard_normal((E, T, U, 3)).astype(np.float32),
@@ -33,7 +33,6 @@ def _explorer(units: list[str]) -> Any:
 
 @pytest.fixture
 def exported(tmp_path: Path) -> Path:
-    mmphate = importlib.import_module("mmphate")
     units = [f"{EVIL}{i}" for i in range(12)]
     w = _explorer(units)
     path = tmp_path / "explorer.html"
@@ -79,6 +78,10 @@ def test_export_renders_offline(browser, exported: Path, ui_artifacts: Path):
         page.keyboard.press("ArrowRight" if start != str(EPOCHS[-1]) else "ArrowLeft")
         expect(ex.root).not_to_have_attribute("data-epoch", start or "")
         ex.wait_pixels_change(px)
+        # and selection works without a kernel too
+        ex.use_tool("Box select")
+        ex.box_drag(0.01, 0.01, 0.45, 0.99)
+        ex.wait_attr("selected-count", "6")
         bad = [e for e in errors if not any(w in e for w in PAGE_ERROR_WHITELIST)]
         assert not bad, "page errors:\n" + "\n".join(bad)
     except Exception:
