@@ -52,8 +52,9 @@ def _cross_knn(Z: np.ndarray, E: int, T: int, k: int, emit: Any, progress: Any =
     are always linked separately.  Exact within the candidate set, computed as
     batched distance blocks, ``(units, epochs, epochs)`` per timestep, then
     ``(units, T, T)`` per epoch merged with the first part's best ``k``.
-    Calls ``emit(rows, cols, sq_dists)`` with node indices, epoch by epoch;
-    missing candidates (fewer than ``k``) come as ``inf``.
+    Calls ``emit(rows, cols, sq_dists)`` epoch by epoch with node indices
+    ``rows`` (U, T) and ``cols``, ``sq_dists`` (U, T, k); missing candidates
+    (fewer than ``k``) come as ``inf``.
     """
     n, U, S = Z.shape
     Z4 = Z.reshape(E, T, U, S)
@@ -81,14 +82,14 @@ def _cross_knn(Z: np.ndarray, E: int, T: int, k: int, emit: Any, progress: Any =
         if kb > 0:
             D = np.concatenate([D, b_d[e].transpose(1, 0, 2)], axis=2)
             cand_i = np.concatenate([cand_i, b_i[e].transpose(1, 0, 2)], axis=2)
+        if D.shape[2] < k:  # fewer candidates than k: pad with missing (inf) ones
+            pad = k - D.shape[2]
+            D = np.concatenate([D, np.full(D.shape[:2] + (pad,), np.inf, D.dtype)], axis=2)
+            cand_i = np.concatenate([cand_i, cand_i[:, :, :1].repeat(pad, axis=2)], axis=2)
         j, d = _topk(D, k)  # (U, T, k)
         cols = np.take_along_axis(cand_i, j, axis=2)
-        rows = (e * T + slice_ids)[None, :, None] * U + units[:, None, None]
-        emit(
-            np.broadcast_to(rows, d.shape).ravel(),
-            (cols * U + units[:, None, None]).ravel(),
-            d.ravel(),
-        )
+        rows = (e * T + slice_ids)[None, :] * U + units[:, None]  # (U, T)
+        emit(rows, cols * U + units[:, None, None], d)
         if progress is not None:
             progress(1)
 
@@ -176,43 +177,52 @@ def interstep_knn_edges(
         k_bandwidth = k
     bandwidth = global_bandwidth(Z, min(k_bandwidth, n - 1), random_state=random_state)
     inv_bw2 = np.float32(1.0 / bandwidth**2)
-    rows, cols, vals = [], [], []
+    # Directed graph W with fixed slots per node: k feature-space neighbours,
+    # then the temporal ones (t-1, t+1, e-1, e+1); an empty slot points to the
+    # node itself with weight 0.  Every weight is stored halved, so that
+    # K = W + W.T is graphtools' (W + W.T) / 2 for the k-NN part (mutual
+    # neighbours keep the full weight) and the full weight for temporal edges,
+    # which are listed from both ends.  Fixed slots build W without a sort.
+    width = k + 4
+    Wc = np.repeat(np.arange(N, dtype=idx), width).reshape(N, width)
+    Ww = np.zeros((N, width), dtype=np.float32)
+    half = np.float32(0.5)
 
-    # temporal edges, always kept, weight max(gaussian, thresh), both directions
-    a, b = temporal_pairs(E, T)
+    # temporal edges, always kept, weight max(gaussian, thresh)
     units = np.arange(U)
+    s_ids = np.arange(n).reshape(E, T)
     step = max(1, (1 << 22) // (U * S))
-    for c in range(0, len(a), step):
-        diff = Z[a[c : c + step]] - Z[b[c : c + step]]  # (pairs, U, S)
-        d2 = np.einsum("pus,pus->pu", diff, diff).astype(np.float32)
-        w = np.maximum(np.exp(-d2 * inv_bw2), np.float32(thresh)).ravel()
-        ra = (a[c : c + step, None] * U + units[None, :]).ravel().astype(idx)
-        rb = (b[c : c + step, None] * U + units[None, :]).ravel().astype(idx)
-        rows += [ra, rb]
-        cols += [rb, ra]
-        vals += [w, w]
+    for a, b, slot in (
+        (s_ids[:, :-1].ravel(), s_ids[:, 1:].ravel(), 0),  # (e, t) - (e, t+1)
+        (s_ids[:-1, :].ravel(), s_ids[1:, :].ravel(), 2),  # (e, t) - (e+1, t)
+    ):
+        for c in range(0, len(a), step):
+            ac, bc = a[c : c + step], b[c : c + step]
+            diff = Z[ac] - Z[bc]  # (pairs, U, S)
+            d2 = np.einsum("pus,pus->pu", diff, diff).astype(np.float32)
+            w = np.maximum(np.exp(-d2 * inv_bw2), np.float32(thresh)) * half
+            na = ac[:, None] * U + units[None, :]
+            nb = bc[:, None] * U + units[None, :]
+            Wc[nb, k + slot], Ww[nb, k + slot] = na, w  # b's backward neighbour is a
+            Wc[na, k + slot + 1], Ww[na, k + slot + 1] = nb, w  # a's forward neighbour is b
 
-    # k-NN edges: directed a -> b with w / 2 both ways, so that duplicates
-    # (mutual neighbours) sum to w: graphtools' (W + W.T) / 2
-    def emit(r: np.ndarray, c: np.ndarray, d2: np.ndarray) -> None:
+    def emit(rows: np.ndarray, cols: np.ndarray, d2: np.ndarray) -> None:
         w = np.exp(-d2 * inv_bw2)
-        keep = w >= thresh
-        w = w[keep] * np.float32(0.5)
-        r = r[keep].astype(idx)
-        c = c[keep].astype(idx)
-        rows.extend([r, c])
-        cols.extend([c, r])
-        vals.extend([w, w])
+        w[w < thresh] = 0
+        Wc[rows, :k] = cols
+        Ww[rows, :k] = w * half
 
     if k > 0:
         _cross_knn(Z, E, T, k, emit, progress)
-    r = np.concatenate(rows)
-    rows.clear()
-    c = np.concatenate(cols)
-    cols.clear()
-    v = np.concatenate(vals)
-    vals.clear()
-    K = sparse.csr_matrix((v, (r, c)), shape=(N, N))  # sums duplicates
+    W = sparse.csr_matrix(
+        (Ww.ravel(), Wc.ravel(), np.arange(0, N * width + 1, width, dtype=np.int64)),
+        shape=(N, N),
+    )
+    Wc = Ww = None  # type: ignore[assignment]  (W holds the data now)
+    W.sum_duplicates()  # sorts columns; empty slots (self, 0) merge into one zero
+    K = W + W.T.tocsr()  # zero sums are not stored
+    del W
+    K.eliminate_zeros()
     K.sort_indices()
     return K, bandwidth
 
