@@ -218,7 +218,7 @@ def interstep_knn_edges(
         (Ww.ravel(), Wc.ravel(), np.arange(0, N * width + 1, width, dtype=np.int64)),
         shape=(N, N),
     )
-    Wc = Ww = None  # type: ignore[assignment]  (W holds the data now)
+    Wc = Ww = None  # W holds the data now
     W.sum_duplicates()  # sorts columns; empty slots (self, 0) merge into one zero
     K = W + W.T.tocsr()  # zero sums are not stored
     del W
