@@ -77,7 +77,9 @@ class MMPHATE(BaseEstimator):
         slice of the same unit; cost ``units * slices**2``).  ``"knn"`` (ours):
         temporal neighbours plus the ``interstep_knn`` nearest other slices
         sharing the node's epoch or timestep; cost about linear in the number
-        of nodes.
+        of nodes.  Where the exact kernel links nearly every pair of slices of
+        a unit (large bandwidth relative to the spread of a unit's states), the
+        two embeddings differ: ``"knn"`` keeps trajectories local.
     t : int or "auto", default "auto"
         Diffusion time; ``"auto"`` takes the knee of the von Neumann entropy.
     gamma : float in [-1, 1], default 0
@@ -166,7 +168,7 @@ class MMPHATE(BaseEstimator):
         self.verbose = verbose
 
     # ------------------------------------------------------------------ validation
-    def _validate_params(self) -> None:  # type: ignore[override]
+    def _check_params(self) -> None:
         def is_int(v: Any) -> bool:
             return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
@@ -287,7 +289,7 @@ class MMPHATE(BaseEstimator):
         -------
         self
         """
-        self._validate_params()
+        self._check_params()
         data, rec = self._check_input(X)
         self.recording_ = rec
         self._data = data
@@ -401,7 +403,7 @@ class MMPHATE(BaseEstimator):
                 "MMPHATE embeds the nodes it was fitted on (no out-of-sample extension); "
                 "call transform() without arguments, or fit_transform(X) for new data."
             )
-        self._validate_params()
+        self._check_params()
         self.timings_ = {}
         if self._kernel_key() != self._kernel_key_used:
             if self.padding != self._kernel_key_used[-1]:
