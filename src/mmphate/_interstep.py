@@ -225,13 +225,3 @@ def interstep_knn_edges(
     K.eliminate_zeros()
     K.sort_indices()
     return K, bandwidth
-
-
-def _n_workers(n_jobs: int, n_tasks: int) -> int:
-    import os
-
-    if n_jobs is None or n_jobs == 0:
-        n_jobs = 1
-    if n_jobs < 0:
-        n_jobs = max(1, (os.cpu_count() or 1) + 1 + n_jobs)
-    return max(1, min(int(n_jobs), n_tasks))
