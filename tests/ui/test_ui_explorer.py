@@ -28,6 +28,8 @@ from uitools import (
 )
 
 ALL_UNITS = LEFT_UNITS + RIGHT_UNITS
+N_POINTS = len(EPOCHS) * len(TIMESTEPS) * len(ALL_UNITS)
+ONE_EPOCH = len(TIMESTEPS) * len(ALL_UNITS)
 
 
 # ---------------------------------------------------------------------------------------
@@ -254,24 +256,13 @@ def test_2d_view_frames_all_points_after_resize(lab_explorer: ExplorerPage):
 
 def test_other_epochs_toggle_and_save_png(lab_explorer: ExplorerPage, tmp_path: Path):
     ex = lab_explorer
-    n_points = len(EPOCHS) * len(TIMESTEPS) * len(ALL_UNITS)
-    one_epoch = len(TIMESTEPS) * len(ALL_UNITS)
     context = ex.control("Show other epochs")
     expect(context).to_be_checked()
-    ex.wait_attr("points", str(n_points))
+    ex.wait_attr("points", str(N_POINTS))
     before = ex.stable_pixels()
     context.uncheck()
-    ex.wait_attr("points", str(one_epoch))
-    assert ex.kernel.poll("w.show_context", lambda v: v is False) is False
+    ex.wait_attr("points", str(ONE_EPOCH))
     without = ex.wait_pixels_change(before, min_changed=10)
-    # and back from Python
-    ex.kernel.exec("w.show_context = True")
-    expect(context).to_be_checked()
-    ex.wait_attr("points", str(n_points))
-    ex.wait_pixels_change(without, min_changed=10)
-    ex.kernel.exec("w.show_context = False")
-    expect(context).not_to_be_checked()
-    ex.wait_attr("points", str(one_epoch))
     # Save PNG downloads what the canvas shows
     with ex.page.expect_download() as info:
         ex.control("Save PNG").click()
@@ -283,6 +274,18 @@ def test_other_epochs_toggle_and_save_png(lab_explorer: ExplorerPage, tmp_path: 
     assert ink_mask(saved).sum() > 100, "the saved PNG is blank"
     h, w = without.shape[:2]
     assert saved.shape[1] / saved.shape[0] == pytest.approx(w / h, rel=0.02)
+
+
+def test_show_context_syncs_both_ways(lab_explorer: ExplorerPage):
+    ex = lab_explorer
+    context = ex.control("Show other epochs")
+    expect(context).to_be_checked()
+    context.uncheck()
+    ex.wait_attr("points", str(ONE_EPOCH))
+    assert ex.kernel.poll("w.show_context", lambda v: v is False) is False
+    ex.kernel.exec("w.show_context = True")
+    expect(context).to_be_checked()
+    ex.wait_attr("points", str(N_POINTS))
 
 
 def test_python_selection_dims_others(lab_explorer: ExplorerPage):
