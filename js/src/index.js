@@ -268,10 +268,12 @@ function render({ model, el }) {
     root.dataset.tool = tool;
     canvas.style.cursor = tool === "orbit" ? "grab" : "crosshair";
   }
-  function setShowContext(show) {
+  function setShowContext(show, fromModel) {
+    show = !!show;
     ui.context.checked = show;
     scene.setShowContext(show);
     root.dataset.points = String(scene.pointsDrawn());
+    if (!fromModel) writeNow({ show_context: show });
     requestRender();
   }
   const selectionFromModel = () =>
@@ -451,6 +453,10 @@ function render({ model, el }) {
     if (model.get("view") !== st.view) setView(model.get("view"), true);
   });
   on("change:selected_units", () => setSelection(selectionFromModel(), true));
+  on("change:show_context", () => {
+    const show = model.get("show_context") !== false;
+    if (show !== scene.showContext) setShowContext(show, true);
+  });
 
   // ---- layout and theme
   const layout = () => {
@@ -487,7 +493,7 @@ function render({ model, el }) {
   applyTheme();
   chart.resize(width);
   setTool("orbit");
-  setShowContext(model.get("show_context") !== false);
+  setShowContext(model.get("show_context") !== false, true);
   setView(model.get("view") || "3d", true);
   const ei = epochFromModel();
   setEpoch(ei >= 0 ? ei : 0, true);
