@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-__all__ = ["unit_clusters", "indicator"]
+__all__ = ["unit_clusters", "batched_kmeans", "indicator"]
 
 
 def unit_clusters(
@@ -51,16 +51,46 @@ def unit_clusters(
     """
     n, U, S = Z.shape
     c = int(min(n, max(1, -(-n_landmark // U))))
-    rng = np.random.default_rng(random_state)
-    # one random permutation prefix per unit: distinct initial centres
-    init = np.argsort(rng.random((U, n)), axis=1)[:, :c]  # (U, c)
     X = np.ascontiguousarray(Z.transpose(1, 0, 2), dtype=np.float32)  # (U, n, S)
-    C = np.take_along_axis(X, init[:, :, None], axis=1)  # (U, c, S)
+    labels, _ = batched_kmeans(X, c, n_iter=n_iter, random_state=random_state)
+    # global ids: unit-major, then compact away empty clusters
+    ids = labels + np.arange(U)[:, None] * c  # (U, n)
+    node_ids = ids.T.ravel()  # slice-major node order: node = s * U + u
+    _, compact = np.unique(node_ids, return_inverse=True)
+    return compact.astype(np.int64)
+
+
+def batched_kmeans(
+    X: np.ndarray, c: int, *, n_iter: int = 10, random_state: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lloyd's k-means on ``B`` independent point sets at once.
+
+    Parameters
+    ----------
+    X : float32 array (B, n, S)
+        ``B`` sets of ``n`` points each (for the multislice graph: one set per unit).
+    c : int
+        Clusters per set, ``1 <= c <= n``.
+    n_iter : int
+        Lloyd iterations (labels are those of the final centres).
+    random_state : int, Generator or None
+        Seeds the initial centres (``c`` distinct points of each set).
+
+    Returns
+    -------
+    labels : int64 array (B, n), cluster of every point, ``0..c-1``
+    centres : float32 array (B, c, S); empty clusters keep their previous centre
+    """
+    B, n, S = X.shape
+    rng = np.random.default_rng(random_state)
+    # one random permutation prefix per set: distinct initial centres
+    init = np.argsort(rng.random((B, n)), axis=1)[:, :c]  # (B, c)
+    C = np.take_along_axis(X, init[:, :, None], axis=1)  # (B, c, S)
     xx = np.einsum("uns,uns->un", X, X)
-    labels = np.zeros((U, n), dtype=np.int64)
+    labels = np.zeros((B, n), dtype=np.int64)
     block = max(1, (1 << 24) // max(1, n * c))
     for it in range(n_iter + 1):
-        for u0 in range(0, U, block):
+        for u0 in range(0, B, block):
             sl = slice(u0, u0 + block)
             D = X[sl] @ C[sl].transpose(0, 2, 1)  # (b, n, c)
             D *= -2
@@ -70,20 +100,19 @@ def unit_clusters(
         if it == n_iter:
             break
         # new centres: mean of members; empty clusters keep their centre
-        flat = (labels + np.arange(U)[:, None] * c).ravel()
-        sums = np.zeros((U * c, S), dtype=np.float64)
-        _scatter_add(sums, flat, X.reshape(U * n, S))
-        counts = np.bincount(flat, minlength=U * c).reshape(U, c)
-        sums = sums.reshape(U, c, S)
+        sums = np.zeros((B, c, S), dtype=np.float64)
+        step = max(1, (1 << 22) // max(1, n * S))  # sets per float64 scratch block
+        for u0 in range(0, B, step):
+            sl = slice(u0, u0 + step)
+            b = len(labels[sl])
+            flat = (labels[sl] + np.arange(b)[:, None] * c).ravel()
+            _scatter_add(sums[sl].reshape(b * c, S), flat, X[sl].reshape(b * n, S))
+        counts = np.stack([np.bincount(lab, minlength=c) for lab in labels])
         nonempty = counts > 0
         C = np.where(nonempty[:, :, None], sums / np.maximum(counts, 1)[:, :, None], C).astype(
             np.float32
         )
-    # global ids: unit-major, then compact away empty clusters
-    ids = labels + np.arange(U)[:, None] * c  # (U, n)
-    node_ids = ids.T.ravel()  # slice-major node order: node = s * U + u
-    _, compact = np.unique(node_ids, return_inverse=True)
-    return compact.astype(np.int64)
+    return labels, C
 
 
 def _scatter_add(out: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
