@@ -44,7 +44,7 @@ def test_edges_only_within_slice_or_within_unit():
 def test_scalable_has_temporal_neighbours_and_no_dense_blocks():
     E, T, U, S = 6, 30, 5, 10
     X = _tensor(E, T, U, S, seed=3)
-    K, info = build_kernel(X, interstep_knn=4)
+    K, info = build_kernel(X, interstep_neighbors=4)
     K = K.tocsr()
     rng = np.random.default_rng(0)
     for _ in range(50):
@@ -52,13 +52,88 @@ def test_scalable_has_temporal_neighbours_and_no_dense_blocks():
         a = _node(e, t, u, T, U)
         assert K[a, _node(e, t + 1, u, T, U)] > 0
         assert K[a, _node(e + 1, t, u, T, U)] > 0
-    # interstep part: about (interstep_knn + 4 temporal) per node, both directions,
+    # interstep part: at most (interstep_neighbors + 4 temporal) per node, both directions,
     # never the (slices x slices) block of the exact kernel
+    assert info.interstep_neighbors == 4
     assert info.nnz_interstep <= K.shape[0] * 2 * (4 + 4)
     K_exact, info_exact = build_kernel(X, interstep="exact")
     assert info.nnz_interstep < info_exact.nnz_interstep / 5
     # no self loops from the interstep part: diagonal is the intrastep 1
     np.testing.assert_array_equal(K.diagonal(), 1.0)
+
+
+def _true_knn(Z, k):
+    """Exact k nearest other slices of every (slice, unit): (units, slices, k) slice ids."""
+    n, U, _ = Z.shape
+    out = np.empty((U, n, k), dtype=np.int64)
+    for u in range(U):
+        D = ((Z[:, None, u].astype(np.float64) - Z[None, :, u]) ** 2).sum(-1)
+        np.fill_diagonal(D, np.inf)
+        out[u] = np.argsort(D, axis=1)[:, :k]
+    return out
+
+
+def _recall(graphs, truth):
+    """Fraction of the true neighbours present in each unit's slice graph."""
+    U, n, k = truth.shape
+    hits = 0
+    for u, (indptr, indices, _) in enumerate(graphs):
+        for a in range(n):
+            row = set(indices[indptr[a] : indptr[a + 1]].tolist())
+            hits += len(row.intersection(truth[u, a].tolist()))
+    return hits / truth.size
+
+
+def test_scalable_links_true_nearest_slices_over_all_slices():
+    """Brute-force mode: each node's interstep edges contain its k nearest slices among
+    *all* slices of its unit (not only those sharing its epoch or timestep)."""
+    E, T, U, S, k = 6, 40, 5, 10, 8
+    X = _tensor(E, T, U, S, seed=11)
+    K, info = build_kernel(X, interstep_neighbors=k, thresh=0)
+    Z = normalize_nodes(X)
+    truth = _true_knn(Z, k)
+    K = K.tocsr()
+    n = E * T
+    far = 0
+    for u in range(U):
+        for a in range(n):
+            row = set(K.indices[K.indptr[a * U + u] : K.indptr[a * U + u + 1]].tolist())
+            want = {b * U + u for b in truth[u, a]}
+            assert want <= row, f"node {(a, u)} misses true neighbours {want - row}"
+            ea, ta = divmod(a, T)
+            far += sum((b // T != ea) and (b % T != ta) for b in truth[u, a])
+    assert far > 0, "the test data should have neighbours off the node's epoch and timestep"
+    # weights are the exact Gaussian of the distance
+    u, a = 2, 17
+    b = truth[u, a, 0]
+    d = np.linalg.norm(Z[a, u] - Z[b, u])
+    assert K[a * U + u, b * U + u] == pytest.approx(np.exp(-((d / info.bandwidth) ** 2)), rel=1e-4)
+
+
+def test_approximate_search_recall():
+    """The inverted-file search (forced on) finds >= 90% of the true nearest slices, is
+    deterministic given random_state, and weights its edges with the exact Gaussian."""
+    from mmphate._interstep import interstep_knn_graphs
+
+    E, T, U, S, k = 8, 150, 3, 8, 10
+    X = _tensor(E, T, U, S, seed=4)
+    Z = normalize_nodes(X, np.float32)
+    truth = _true_knn(Z, k)
+    g1, bw = interstep_knn_graphs(Z, (E, T), k, 0.0, exact_below=0, random_state=0)
+    g2, _ = interstep_knn_graphs(Z, (E, T), k, 0.0, exact_below=0, random_state=0)
+    assert _recall(g1, truth) >= 0.95
+    for a, b in zip(g1, g2, strict=True):
+        for x, y in zip(a, b, strict=True):
+            np.testing.assert_array_equal(x, y)
+    gb, bw_b = interstep_knn_graphs(Z, (E, T), k, 0.0, random_state=0)
+    assert _recall(gb, truth) == 1.0
+    assert bw == bw_b
+    indptr, indices, data = g1[1]
+    for a in (0, 77, 600):
+        cols = indices[indptr[a] : indptr[a + 1]].astype(np.int64)
+        d = np.linalg.norm(Z[cols, 1].astype(np.float64) - Z[a, 1], axis=1)
+        w = np.maximum(np.exp(-((d / bw) ** 2)), 0)
+        np.testing.assert_allclose(data[indptr[a] : indptr[a + 1]], w, rtol=1e-4, atol=1e-6)
 
 
 def test_intrastep_part_identical_in_both_modes():
