@@ -131,6 +131,10 @@ def test_retransform_reuses_kernel():
     # a kernel parameter does rebuild
     m.set_params(interstep_knn=3).transform()
     assert m.n_kernel_builds_ == 2 and m.kernel_ is not K
+    K2 = m.kernel_
+    m.set_params(interstep_neighbors=5).transform()
+    assert m.n_kernel_builds_ == 3 and m.kernel_.nnz < K2.nnz
+    assert m.kernel_info_.interstep_neighbors == 5
 
 
 def test_transform_rejects_other_data():
@@ -210,6 +214,8 @@ def test_non_finite_input(bad):
         ({"mds_solver": "tsne"}, "mds_solver must be one of"),
         ({"intrastep_knn": 1.5}, "intrastep_knn must be a positive integer"),
         ({"interstep_knn": -1}, "interstep_knn must be a positive integer"),
+        ({"interstep_neighbors": -1}, "interstep_neighbors must be a non-negative integer"),
+        ({"interstep_neighbors": 2.0}, "interstep_neighbors must be a non-negative integer"),
         ({"decay": 0}, "decay must be a positive number"),
         ({"thresh": -0.1}, r"thresh must be a number in \[0, 1\)"),
         ({"n_jobs": 0}, "n_jobs must be a non-zero integer"),

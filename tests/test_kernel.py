@@ -62,6 +62,15 @@ def test_scalable_has_temporal_neighbours_and_no_dense_blocks():
     np.testing.assert_array_equal(K.diagonal(), 1.0)
 
 
+def test_zero_neighbours_keeps_only_temporal_edges():
+    E, T, U, S = 3, 7, 4, 5
+    K, info = build_kernel(_tensor(E, T, U, S, seed=1), interstep_neighbors=0)
+    assert info.interstep_neighbors == 0
+    assert info.nnz_interstep == 2 * U * (E * (T - 1) + (E - 1) * T)
+    with pytest.raises(ValueError, match="interstep_neighbors must be a non-negative integer"):
+        build_kernel(_tensor(), interstep_neighbors=-2)
+
+
 def _true_knn(Z, k):
     """Exact k nearest other slices of every (slice, unit): (units, slices, k) slice ids."""
     n, U, _ = Z.shape

@@ -259,7 +259,7 @@ def interstep_knn_graphs(
             w = np.exp(-d2[j] * inv_bw2)
             w[w < thr] = 0
             Wk = sparse.csr_matrix(
-                (w.ravel(), idx[j].ravel(), np.arange(0, n * k + 1, k, dtype=np.int64)),
+                (w.ravel(), idx[j].ravel(), np.arange(n + 1, dtype=np.int64) * k),
                 shape=(n, n),
             )
             # two counting-sort transposes give W.T and W with sorted indices
