@@ -108,6 +108,7 @@ def test_embed_then_export_round_trip(recording_file: Path, tmp_path: Path) -> N
     assert frame["epoch"].tolist()[:: 5 * 8] == [0, 2, 4, 6, 8, 10]
     meta = json.loads((out / "result.json").read_text())
     assert meta["params"]["random_state"] == 1
+    assert meta["params"]["interstep_neighbors"] == 75
     analysis = read_result(out)
     assert analysis.embedding.shape == (240, 3)
     assert analysis.recording.units.tolist() == [f"h{i}" for i in range(8)]

@@ -53,7 +53,15 @@ def _add_estimator_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("MM-PHATE options (see help(mmphate.MMPHATE))")
     g.add_argument("--n-components", type=int, default=3, choices=(2, 3), help="2 or 3 (default 3)")
     g.add_argument("--intrastep-knn", type=int, default=2, help="k of the intrastep kernel (2)")
-    g.add_argument("--interstep-knn", type=int, default=25, help="k of the interstep kernel (25)")
+    g.add_argument(
+        "--interstep-knn", type=int, default=25, help="rank that sets the interstep bandwidth (25)"
+    )
+    g.add_argument(
+        "--interstep-neighbors",
+        type=int,
+        default=75,
+        help="interstep edges per node of the scalable kernel (75)",
+    )
     g.add_argument("--decay", type=float, default=5, help="alpha-decay exponent (5)")
     g.add_argument("--thresh", type=float, default=1e-4, help="kernel threshold (1e-4)")
     g.add_argument(
@@ -164,6 +172,7 @@ def _estimator(args: argparse.Namespace) -> Any:
         n_components=args.n_components,
         intrastep_knn=args.intrastep_knn,
         interstep_knn=args.interstep_knn,
+        interstep_neighbors=args.interstep_neighbors,
         decay=args.decay,
         thresh=args.thresh,
         interstep=args.interstep,
