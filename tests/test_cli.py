@@ -148,3 +148,17 @@ def test_module_entry_point(recording_file: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "Recording(epochs=6" in proc.stdout
+
+
+def test_demo_lab_command_serves_the_notebook(tmp_path: Path) -> None:
+    import os
+
+    from mmphate.demo import lab_command
+
+    nb = tmp_path / "quickstart.ipynb"
+    nb.write_text("{}")
+    cmd = lab_command(nb, 8899)
+    assert cmd[:4] == [sys.executable, "-m", "jupyter", "lab"]
+    assert "--port=8899" in cmd and f"--ServerApp.root_dir={tmp_path}" in cmd
+    assert "--LabApp.default_url=/lab/tree/quickstart.ipynb" in cmd
+    assert ("--allow-root" in cmd) == (os.geteuid() == 0)

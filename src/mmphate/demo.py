@@ -9,6 +9,7 @@ opens the quickstart notebook in JupyterLab (unless ``server=False``).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -123,12 +124,21 @@ def run_demo(
     if shutil.which("jupyter") is None and not _has_module("jupyterlab"):
         _say(quiet, "JupyterLab is not installed: pip install jupyterlab")
         return 0
-    root = nb.resolve().parent
     print(
         f"Opening {nb.name} in JupyterLab on port {port}; open the URL it prints below "
         "(it carries a login token). Ctrl+C stops the server.",
         flush=True,
     )
+    cmd = lab_command(nb, port)
+    try:
+        return subprocess.call(cmd)
+    except KeyboardInterrupt:
+        return 0
+
+
+def lab_command(notebook: Path, port: int) -> list[str]:
+    """The JupyterLab command that serves ``notebook``'s folder and opens it on ``port``."""
+    root = notebook.resolve().parent
     cmd = [
         sys.executable,
         "-m",
@@ -138,12 +148,11 @@ def run_demo(
         f"--port={port}",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.root_dir={root}",
-        f"--LabApp.default_url=/lab/tree/{nb.name}",
+        f"--LabApp.default_url=/lab/tree/{notebook.name}",
     ]
-    try:
-        return subprocess.call(cmd)
-    except KeyboardInterrupt:
-        return 0
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # containers often run as root; Jupyter refuses without it
+    return cmd
 
 
 def _has_module(name: str) -> bool:
