@@ -75,7 +75,9 @@ def run_reference(data_path, threads, save_embedding=False):
     return out
 
 
-def run_mmphate(data_path, threads, interstep, random_state=0, save_embedding=False):
+def run_mmphate(
+    data_path, threads, interstep, random_state=0, save_embedding=False, interstep_neighbors=None
+):
     """MMPHATE(interstep=...).fit_transform on the tensor (project venv)."""
     import numpy as np
 
@@ -85,6 +87,8 @@ def run_mmphate(data_path, threads, interstep, random_state=0, save_embedding=Fa
     X = np.load(data_path)
     t0, c0 = time.perf_counter(), time.process_time()
     est = MMPHATE(interstep=interstep, random_state=random_state, n_jobs=threads, verbose=0)
+    if interstep_neighbors is not None:
+        est.set_params(interstep_neighbors=interstep_neighbors)
     Y = est.fit_transform(X)
     out = {
         "wall_s": time.perf_counter() - t0,
@@ -171,6 +175,12 @@ def main(argv=None) -> int:
     p.add_argument("--reference", choices=("auto", "all", "none"), default="auto")
     p.add_argument("--ref-mem-gb", type=float, default=16.0, help="address-space cap, reference")
     p.add_argument("--ref-timeout", type=float, default=1800.0)
+    p.add_argument(
+        "--interstep-neighbors",
+        type=int,
+        default=None,
+        help="interstep edges per node of the scalable kernel (default: MMPHATE's)",
+    )
     p.add_argument("--mem-gb", type=float, default=22.0, help="address-space cap, mmphate")
     p.add_argument("--timeout", type=float, default=1800.0)
     p.add_argument("--seed", type=int, default=0, help="data seed")
@@ -253,7 +263,12 @@ def main(argv=None) -> int:
         print("  mmphate scalable ...", flush=True)
         entry["scalable"] = measure(
             f"{SELF}:run_mmphate",
-            kw | {"interstep": "knn", "save_embedding": fid},
+            kw
+            | {
+                "interstep": "knn",
+                "save_embedding": fid,
+                "interstep_neighbors": args.interstep_neighbors,
+            },
             mem_limit_gb=args.mem_gb,
             timeout_s=args.timeout,
             **common,
