@@ -48,7 +48,6 @@ _KERNEL_PARAMS = (
     "interstep",
     "interstep_neighbors",
 )
-_COMPONENT_NAMES = ("x", "y", "z")
 
 
 @contextmanager
@@ -453,11 +452,9 @@ class MMPHATE(BaseEstimator):
             from sklearn.exceptions import NotFittedError
 
             raise NotFittedError("This MMPHATE instance is not fitted yet; call fit(X) first.")
-        df = self.recording_.nodes()
-        for j in range(self.embedding_.shape[1]):
-            name = _COMPONENT_NAMES[j] if j < len(_COMPONENT_NAMES) else f"c{j}"
-            df[name] = self.embedding_[:, j]
-        return df
+        from .pipeline import embedding_frame
+
+        return embedding_frame(self.embedding_, self.recording_)
 
     @property
     def diff_potential_(self) -> np.ndarray:

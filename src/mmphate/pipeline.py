@@ -62,15 +62,16 @@ class Analysis:
 
 
 def embedding_frame(embedding: np.ndarray, recording: Recording) -> pd.DataFrame:
-    """Tidy frame of a node embedding: ``epoch``, ``timestep``, ``unit``, then ``x``, ``y`` (, ``z``)."""
+    """Tidy frame of a node embedding: ``epoch``, ``timestep``, ``unit``, then ``x``, ``y``
+    (, ``z``; further components are ``c3``, ``c4``, ...), one row per node in slice-major order."""
     emb = np.asarray(embedding)
-    if emb.ndim != 2 or emb.shape[0] != recording.n_nodes or not 1 <= emb.shape[1] <= 3:
+    if emb.ndim != 2 or emb.shape[0] != recording.n_nodes or emb.shape[1] < 1:
         raise ValueError(
-            f"embedding must have shape (nodes={recording.n_nodes}, 2 or 3); got {emb.shape}."
+            f"embedding must have shape (nodes={recording.n_nodes}, components); got {emb.shape}."
         )
     frame = recording.nodes()
-    for i in range(emb.shape[1]):
-        frame[_COMPONENTS[i]] = emb[:, i]
+    for j in range(emb.shape[1]):
+        frame[_COMPONENTS[j] if j < len(_COMPONENTS) else f"c{j}"] = emb[:, j]
     return frame
 
 
