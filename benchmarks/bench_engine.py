@@ -82,7 +82,7 @@ def run_mmphate(
     import numpy as np
 
     import mmphate
-    from mmphate.estimator import MMPHATE
+    from mmphate.engine import MMPHATE
 
     X = np.load(data_path)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -107,7 +107,7 @@ def run_mmphate(
 def make_data(shape, seed: int, kind: str, workdir: Path) -> tuple[Path, str]:
     """Write the benchmark tensor to ``workdir`` once; every implementation loads the same file.
 
-    ``kind="recording"`` uses ``mmphate.datasets.synthetic_recording`` (known latent
+    ``kind="recording"`` uses ``mmphate.record.datasets.synthetic_recording`` (known latent
     dynamics) where its float64 temporaries fit comfortably, else falls back to the
     chunked float32 generator in ``benchmarks/_data.py``.
     """
@@ -119,13 +119,13 @@ def make_data(shape, seed: int, kind: str, workdir: Path) -> tuple[Path, str]:
     X = None
     if kind == "recording" and E * T * U * S * 8 * 4 < 6 * 1024**3:
         try:
-            from mmphate.datasets import synthetic_recording
+            from mmphate.record.datasets import synthetic_recording
         except ImportError:
             pass
         else:
             rec, _ = synthetic_recording(E, T, U, S, seed=seed)
             X = np.ascontiguousarray(rec.hidden, dtype=np.float32)
-            used = "mmphate.datasets.synthetic_recording"
+            used = "mmphate.record.datasets.synthetic_recording"
             del rec
     if X is None:
         X = synthetic_hidden(shape, seed)
@@ -188,7 +188,7 @@ def main(argv=None) -> int:
         "--data",
         choices=("recording", "builtin"),
         default="recording",
-        help="mmphate.datasets.synthetic_recording (falls back when too large) or _data.py",
+        help="mmphate.record.datasets.synthetic_recording (falls back when too large) or _data.py",
     )
     p.add_argument("--out", type=Path, default=HERE / "results")
     p.add_argument("--report", type=Path, help="reprint the tables of a saved results JSON")

@@ -25,7 +25,7 @@ import sys
 def _child(record_every: int, epochs: int) -> None:
     import resource
 
-    from mmphate.training import train_classifier
+    from mmphate.record.training import train_classifier
 
     res = train_classifier(
         "basic_motions",

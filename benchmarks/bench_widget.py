@@ -32,9 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mmphate.export import export_html
-from mmphate.recording import Recording
-from mmphate.widget import Explorer
+from mmphate.explorer import Explorer, export_html
+from mmphate.record import Recording
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -1,5 +1,5 @@
 // Bundle the widget front end (three.js included) into the Python package.
-// Output: src/mmphate/static/widget.js (ES module, loaded by anywidget and by the standalone export).
+// Output: src/mmphate/explorer/static/widget.js (ES module, loaded by anywidget and by the standalone export).
 import * as esbuild from "esbuild";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -9,7 +9,7 @@ const watch = process.argv.includes("--watch");
 
 const options = {
   entryPoints: [path.join(here, "src", "index.js")],
-  outfile: path.join(here, "..", "src", "mmphate", "static", "widget.js"),
+  outfile: path.join(here, "..", "src", "mmphate", "explorer", "static", "widget.js"),
   bundle: true,
   format: "esm",
   platform: "browser",

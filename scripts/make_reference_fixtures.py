@@ -13,7 +13,7 @@ For every case it draws a small seeded tensor ``X`` of shape (E, T, U, S), compu
     K = graphtools.Graph(K, precomputed="affinity").K
 
 and writes ``X`` (float32) and ``K`` (CSR parts, float64) to
-``tests/fixtures/reference/<case>.npz``, with a JSON ``meta`` field recording the
+``tests/engine/fixtures/reference/<case>.npz``, with a JSON ``meta`` field recording the
 parameters and library versions.  The reference runs on ``X`` cast to float64, so
 the fixture is exact for the stored float32 values.  Cases where the reference
 raises (for example ``interslice_knn >= E * T``) store ``X`` and the error instead
@@ -46,7 +46,7 @@ except ImportError as exc:  # pragma: no cover - environment guard
         "(make reference; .venv-ref/bin/python scripts/make_reference_fixtures.py)"
     )
 
-OUT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "reference"
+OUT = Path(__file__).resolve().parents[1] / "tests" / "engine" / "fixtures" / "reference"
 
 INTRA_KNN = 2
 DECAY = 5

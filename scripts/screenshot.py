@@ -37,7 +37,7 @@ def main() -> None:
 
     import mmphate
     from mmphate.pipeline import analyse
-    from mmphate.training import train_classifier
+    from mmphate.record.training import train_classifier
 
     _, rec = train_classifier("basic_motions", kind="lstm", epochs=args.epochs, seed=0)
     mm = mmphate.MMPHATE(n_components=3, random_state=0).fit(rec)

@@ -1,99 +1,78 @@
 """mmphate: Multiway Multislice PHATE for recurrent networks' hidden units.
 
-The public API is imported lazily, so that ``import mmphate`` stays fast and
-does not pull in optional or heavy dependencies (PyTorch, the widget stack)
-until they are used.
+Four parts, each a subpackage with its own curated API:
+
+- :mod:`mmphate.record`: the :class:`Recording` container and file format, the PyTorch
+  recorder, offline datasets, a training helper;
+- :mod:`mmphate.engine`: the multiway multislice kernel, landmarks, embedding stages and the
+  :class:`MMPHATE` estimator;
+- :mod:`mmphate.analysis`: entropies, phases, statistics, units, ablation, clusters, baselines,
+  quality metrics, method comparison;
+- :mod:`mmphate.explorer`: the notebook widget and its exports.
+
+The most used names are also here (``mmphate.MMPHATE``, ``mmphate.view``, ...).  Everything is
+imported lazily, so ``import mmphate`` stays fast and pulls in no optional or heavy dependency
+(PyTorch, the widget stack) until it is used.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from . import _moved
+from ._lazy import attach
 from ._version import __version__
 
-# public name -> module that defines it
-_EXPORTS: dict[str, str] = {
-    # engine
-    "MMPHATE": "estimator",
-    "multislice_kernel": "kernel",
-    # recording
-    "Recording": "recording",
-    # analyses
-    "intrastep_entropy": "entropy",
-    "interstep_entropy": "entropy",
-    "training_phases": "phases",
-    "entropy_vs_performance": "stats",
-    "rank_units": "units",
-    "ablation_test": "ablation",
-    "cluster_units": "clusters",
-    "embed_baseline": "baselines",
-    "compare_methods": "compare",
-    # widget (UI; compute modules never import these)
-    "Explorer": "widget",
-    "view": "widget",
-    "export_html": "export",
-}
+_getattr, __dir__, _names = attach(
+    __name__,
+    {
+        # engine
+        "MMPHATE": ".engine",
+        "multislice_kernel": ".engine",
+        # record
+        "Recording": ".record",
+        # analysis
+        "intrastep_entropy": ".analysis",
+        "interstep_entropy": ".analysis",
+        "training_phases": ".analysis",
+        "entropy_vs_performance": ".analysis",
+        "rank_units": ".analysis",
+        "ablation_test": ".analysis",
+        "cluster_units": ".analysis",
+        "embed_baseline": ".analysis",
+        "compare_methods": ".analysis",
+        # explorer (UI; compute never imports it)
+        "Explorer": ".explorer",
+        "view": ".explorer",
+        "export_html": ".explorer",
+    },
+    submodules=("engine", "record", "analysis", "explorer", "pipeline", "cli", "demo"),
+)
+__all__ = ["__version__", *_names]
 
-# submodules reachable as attributes, e.g. ``mmphate.datasets``
-_SUBMODULES = {
-    "datasets",
-    "metrics",
-    "entropy",
-    "phases",
-    "stats",
-    "units",
-    "ablation",
-    "clusters",
-    "baselines",
-    "compare",
-    "kernel",
-    "estimator",
-    "recording",
-    "training",
-    "torch",
-    "pipeline",
-    "embedding",
-    "landmarks",
-    "widget",
-    "export",
-}
-
-__all__ = [  # noqa: RUF022 - kept in the order of _EXPORTS
-    "__version__",
-    "MMPHATE",
-    "multislice_kernel",
-    "Recording",
-    "intrastep_entropy",
-    "interstep_entropy",
-    "training_phases",
-    "entropy_vs_performance",
-    "rank_units",
-    "ablation_test",
-    "cluster_units",
-    "embed_baseline",
-    "compare_methods",
-    "Explorer",
-    "view",
-    "export_html",
-]
+_moved.install(__name__)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
-        value = getattr(module, name)
-        globals()[name] = value
-        return value
-    if name in _SUBMODULES:
+def __getattr__(name: str) -> object:
+    if name in _moved.MOVED:  # a 0.1 module path: import it through the moved-module finder
+        import importlib
+
         return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module 'mmphate' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(__all__) | _SUBMODULES)
+    return _getattr(name)
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .estimator import MMPHATE
-    from .recording import Recording
+    from .analysis import (
+        ablation_test,
+        cluster_units,
+        compare_methods,
+        embed_baseline,
+        entropy_vs_performance,
+        interstep_entropy,
+        intrastep_entropy,
+        rank_units,
+        training_phases,
+    )
+    from .engine import MMPHATE, multislice_kernel
+    from .explorer import Explorer, export_html, view
+    from .record import Recording

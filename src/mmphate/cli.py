@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ._optional import MissingDependencyError
 from ._version import __version__
 
 EXIT_BAD_INPUT = 2
@@ -28,7 +29,7 @@ mmphate: see how a recurrent network's hidden units evolve through training.
 
 A *recording* is a file of hidden states (epochs x timesteps x units x trace
 samples) plus per-epoch metrics, written by mmphate.Recording.save() or by the
-PyTorch recorder in mmphate.torch. The commands below turn one into an MM-PHATE
+PyTorch recorder in mmphate.record.torch. The commands below turn one into an MM-PHATE
 embedding with entropy analyses, and into an interactive explorer (a single
 HTML file that works offline).
 """
@@ -160,7 +161,7 @@ def _progress(args: argparse.Namespace, message: str) -> None:
 
 
 def _estimator(args: argparse.Namespace) -> Any:
-    from .estimator import MMPHATE
+    from .engine import MMPHATE
 
     t: Any = args.t
     if t != "auto":
@@ -185,7 +186,7 @@ def _estimator(args: argparse.Namespace) -> Any:
 
 
 def _load_recording(path: Path) -> Any:
-    from .recording import Recording
+    from .record import Recording
 
     if not path.exists():
         raise CLIError(f"no such file: {path}")
@@ -222,7 +223,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
 
 
 def _explorer_from(analysis: Any, color_by: str, view: str) -> Any:
-    from .widget import Explorer
+    from .explorer import Explorer
 
     return Explorer(
         analysis.embedding,
@@ -236,7 +237,7 @@ def _explorer_from(analysis: Any, color_by: str, view: str) -> Any:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export_html
+    from .explorer import export_html
     from .pipeline import read_result
 
     if args.input.is_dir():
@@ -314,7 +315,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.setLevel(logging.WARNING if args.quiet else logging.INFO)
     try:
         return COMMANDS[args.command](args)
-    except (CLIError, ValueError, TypeError, FileNotFoundError, IsADirectoryError) as exc:
+    except (
+        CLIError,
+        ValueError,
+        TypeError,
+        FileNotFoundError,
+        IsADirectoryError,
+        MissingDependencyError,
+    ) as exc:
         print(f"mmphate {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

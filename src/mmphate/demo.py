@@ -51,11 +51,10 @@ def run_demo(
     :func:`mmphate.pipeline.write_result`, ``explorer.html`` (open it in any
     browser, offline) and ``summary.json`` (timings and headline numbers).
     """
-    from .estimator import MMPHATE
-    from .export import export_html
+    from .engine import MMPHATE
+    from .explorer import Explorer, export_html
     from .pipeline import analyse, write_result
-    from .training import train_classifier
-    from .widget import Explorer
+    from .record.training import train_classifier
 
     out = Path(out)
     nb = _find_notebook(notebook)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .recording import Recording
+from .record import Recording, embedding_frame
 
 __all__ = ["Analysis", "analyse", "write_result", "read_result", "embedding_frame"]
 
@@ -27,7 +27,6 @@ logger = logging.getLogger(__name__)
 
 RESULT_FORMAT = "mmphate-result"
 RESULT_VERSION = 1
-_COMPONENTS = ("x", "y", "z")
 
 
 @dataclass
@@ -61,20 +60,6 @@ class Analysis:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def embedding_frame(embedding: np.ndarray, recording: Recording) -> pd.DataFrame:
-    """Tidy frame of a node embedding: ``epoch``, ``timestep``, ``unit``, then ``x``, ``y``
-    (, ``z``; further components are ``c3``, ``c4``, ...), one row per node in slice-major order."""
-    emb = np.asarray(embedding)
-    if emb.ndim != 2 or emb.shape[0] != recording.n_nodes or emb.shape[1] < 1:
-        raise ValueError(
-            f"embedding must have shape (nodes={recording.n_nodes}, components); got {emb.shape}."
-        )
-    frame = recording.nodes()
-    for j in range(emb.shape[1]):
-        frame[_COMPONENTS[j] if j < len(_COMPONENTS) else f"c{j}"] = emb[:, j]
-    return frame
-
-
 def analyse(
     embedding: Any,
     recording: Recording,
@@ -98,10 +83,13 @@ def analyse(
     random_state : int or None
         Seed for the phase bootstrap and the clustering.
     """
-    from .clusters import cluster_units
-    from .entropy import interstep_entropy, intrastep_entropy
-    from .phases import training_phases
-    from .stats import entropy_vs_performance
+    from .analysis import (
+        cluster_units,
+        entropy_vs_performance,
+        interstep_entropy,
+        intrastep_entropy,
+        training_phases,
+    )
 
     emb = np.asarray(getattr(embedding, "embedding_", embedding), dtype=np.float32)
     logger.info("entropy analyses on %d nodes", emb.shape[0])
@@ -209,7 +197,7 @@ def read_result(directory: str | os.PathLike[str]) -> Analysis:
     recording = Recording.load(root / "recording.npz")
     frame = pd.read_csv(root / "embedding.csv", dtype={"unit": str})
     nodes = recording.nodes()
-    comps = [c for c in _COMPONENTS if c in frame.columns]
+    comps = [c for c in ("x", "y", "z") if c in frame.columns]
     if (
         len(frame) != len(nodes)
         or not comps

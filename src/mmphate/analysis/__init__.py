@@ -1,0 +1,63 @@
+"""Analyses of any node embedding (MM-PHATE's or a baseline's): intra- and inter-step entropy,
+training phases, entropy against performance, high-information units and their ablation, unit
+clusters, baseline embeddings, quality metrics and method comparison.
+
+Compute only: nothing here imports :mod:`mmphate.explorer`.  t-SNE and UMAP baselines need
+``mmphate[baselines]``; ablation needs ``mmphate[torch]``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import attach
+
+_METRICS = (
+    "neighborhood_preservation_within",
+    "neighborhood_preservation_between",
+    "trustworthiness_continuity",
+    "demap",
+    "kernel_fidelity",
+    "knn_overlap",
+)
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "intrastep_entropy": "._entropy",
+        "interstep_entropy": "._entropy",
+        "training_phases": "._phases",
+        "PhaseResult": "._phases",
+        "Segment": "._phases",
+        "entropy_vs_performance": "._stats",
+        "rank_units": "._units",
+        "ablation_test": "._ablation",
+        "AblationResult": "._ablation",
+        "cluster_units": "._clusters",
+        "ClusterResult": "._clusters",
+        "embed_baseline": "._baselines",
+        "node_features": "._baselines",
+        "BASELINES": "._baselines",
+        "compare_methods": "._compare",
+        "METHODS": "._compare",
+        **{name: "._metrics" for name in _METRICS},
+    },
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._ablation import AblationResult, ablation_test
+    from ._baselines import BASELINES, embed_baseline, node_features
+    from ._clusters import ClusterResult, cluster_units
+    from ._compare import METHODS, compare_methods
+    from ._entropy import interstep_entropy, intrastep_entropy
+    from ._metrics import (
+        demap,
+        kernel_fidelity,
+        knn_overlap,
+        neighborhood_preservation_between,
+        neighborhood_preservation_within,
+        trustworthiness_continuity,
+    )
+    from ._phases import PhaseResult, Segment, training_phases
+    from ._stats import entropy_vs_performance
+    from ._units import rank_units

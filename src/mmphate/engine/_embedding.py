@@ -1,0 +1,249 @@
+"""PHATE's embedding stages on a precomputed sparse affinity: operator, ``t``, potential, MDS.
+
+Stages (each cached by :class:`~mmphate.MMPHATE`):
+
+1. :func:`build_operator`: the (landmark) diffusion operator.  As in graphtools'
+   ``LandmarkGraph.build_landmark_op``: with ``B = K C`` (``C`` the node-to-
+   landmark indicator), ``transitions = rownorm(B)`` (``N x L``) and
+   ``op = rownorm(B.T) @ rownorm(B)`` (``L x L``), but computed with one sparse
+   product instead of a Python loop over landmarks.  ``op = W^-1 M`` with ``M``
+   symmetric, so it is similar to the symmetric ``W^-1/2 M W^-1/2``, whose
+   eigen-decomposition we keep.
+2. :func:`select_t`: ``t`` at the knee of the von Neumann entropy, as
+   ``phate.vne`` does, but from the eigenvalues of that symmetric conjugate
+   (PHATE takes a full SVD of the non-symmetric operator).
+3. :func:`diffuse` / :func:`potential`: ``op ** t`` from the same eigenvectors
+   (PHATE uses ``numpy.linalg.matrix_power``), then PHATE's potential:
+   ``-log(P + 1e-7)`` for ``gamma = 1``, ``P`` for ``gamma = -1``, else
+   ``P ** c / c`` with ``c = (1 - gamma) / 2`` (``gamma = 0``, M-PHATE's
+   default: square-root potential).
+4. :func:`mds`: ``phate.mds.embed_MDS`` (classical MDS initialisation, then
+   metric MDS with PHATE's SGD or SMACOF solver) on the landmarks, extended to
+   all nodes through ``transitions``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from phate.mds import embed_MDS
+from phate.vne import find_knee_point
+from scipy import sparse
+from scipy.linalg import eigh
+
+from ._landmarks import indicator
+
+__all__ = ["Operator", "build_operator", "select_t", "diffuse", "potential", "mds", "MDS_SOLVERS"]
+
+MDS_SOLVERS = ("sgd", "smacof", "classic")
+
+
+@dataclass
+class Operator:
+    """A diffusion operator ``op = diag(1 / w) M`` with ``M`` symmetric, in eigen form.
+
+    Attributes
+    ----------
+    transitions : sparse (N, L) or None
+        Row-stochastic map from nodes to landmarks (None: no landmarks).
+    weights : (L,) array, ``w``
+    eigvals : (L,) eigenvalues of ``W^-1/2 M W^-1/2`` (ascending)
+    eigvecs : (L, L) its orthonormal eigenvectors
+    clusters : (N,) landmark of each node, or None
+    """
+
+    transitions: sparse.csr_matrix | None
+    weights: np.ndarray
+    eigvals: np.ndarray
+    eigvecs: np.ndarray
+    clusters: np.ndarray | None
+
+    @property
+    def n_landmarks(self) -> int:
+        return len(self.weights)
+
+    def dense(self) -> np.ndarray:
+        """The operator itself, ``op = W^-1/2 V diag(lam) V.T W^1/2``."""
+        return diffuse(self, 1)
+
+
+def build_operator(K: sparse.spmatrix, clusters: np.ndarray | None) -> Operator:
+    """Diffusion operator of the affinity ``K``, on landmarks if ``clusters`` is given.
+
+    Parameters
+    ----------
+    K : sparse (N, N) symmetric affinity
+    clusters : (N,) int landmark ids ``0..L-1``, or None for no landmarking
+        (the ``N x N`` operator is then dense: small graphs only).
+    """
+    K = sparse.csr_matrix(K)  # no copy for a CSR input (float32 stays float32)
+    if clusters is None:
+        M = K.toarray().astype(np.float64)
+        w = M.sum(axis=1)
+        transitions = None
+    else:
+        # (N, L) affinity of each node to each landmark: one sparse product with
+        # the indicator instead of graphtools' loop over landmarks (float32, in
+        # place where possible: at millions of nodes this is the memory peak)
+        B = (K @ indicator(clusters, dtype=np.float32)).tocsr()
+        d = np.asarray(B.sum(axis=1, dtype=np.float64)).ravel()  # node degrees
+        w = np.asarray(B.sum(axis=0, dtype=np.float64)).ravel()  # B.T 1
+        Bt = B.T.tocsr()  # (L, N)
+        _scale(Bt, 1.0 / d, axis=1)  # B.T D^-1
+        M = np.asarray((Bt @ B).toarray(), dtype=np.float64)  # B.T D^-1 B, symmetric
+        del Bt
+        _scale(B, 1.0 / d, axis=0)  # rownorm(B), in place
+        transitions = B
+    s = 1.0 / np.sqrt(w)
+    A = M * s[:, None] * s[None, :]
+    A = (A + A.T) / 2
+    # single precision halves the cost of the L x L decomposition; the
+    # operator's entries (~1/L) keep about four significant digits, ample for
+    # the entropy knee and the potential
+    lam, V = eigh(A.astype(np.float32), overwrite_a=True, check_finite=False, driver="evd")
+    return Operator(transitions, w, lam.astype(np.float64), V.astype(np.float64), clusters)
+
+
+def _scale(A: sparse.csr_matrix, s: np.ndarray, axis: int, block: int = 1 << 22) -> None:
+    """In place: multiply row ``i`` (axis 0) or column ``j`` (axis 1) of CSR ``A`` by ``s``."""
+    if axis == 1:
+        for a in range(0, len(A.data), block):
+            A.data[a : a + block] *= s[A.indices[a : a + block]].astype(A.dtype)
+        return
+    counts = np.diff(A.indptr)
+    rows_per = max(1, block // max(1, int(counts.mean()) if len(counts) else 1))
+    for r in range(0, A.shape[0], rows_per):
+        lo, hi = A.indptr[r], A.indptr[min(r + rows_per, A.shape[0])]
+        A.data[lo:hi] *= np.repeat(s[r : r + rows_per], counts[r : r + rows_per]).astype(A.dtype)
+
+
+def select_t(op: Operator, t_max: int = 100) -> tuple[int, np.ndarray]:
+    """``t`` at the knee of the von Neumann entropy (``phate.vne`` semantics).
+
+    ``phate.vne.compute_von_neumann_entropy`` takes singular values ``s``;
+    entry ``i`` of the curve is the entropy of ``s ** (i + 1)`` (normalised),
+    and ``phate.vne.find_knee_point`` returns the knee's index, used as ``t``.
+    Here ``s`` are the absolute eigenvalues of the symmetric conjugate.
+
+    Returns
+    -------
+    t : int
+    entropy : (t_max,) array
+    """
+    ev = np.abs(op.eigvals)
+    ev = ev[ev > 0]
+    entropy = np.empty(t_max)
+    ev_t = ev.copy()
+    for i in range(t_max):
+        prob = ev_t / ev_t.sum() + np.finfo(float).eps
+        entropy[i] = -np.sum(prob * np.log(prob))
+        ev_t = ev_t * ev
+    t = int(find_knee_point(y=entropy, x=np.arange(t_max)))
+    return max(t, 1), entropy
+
+
+def diffuse(op: Operator, t: int) -> np.ndarray:
+    """``op ** t`` (dense ``L x L``) from the eigen-decomposition."""
+    lam_t = op.eigvals**t
+    s = np.sqrt(op.weights)
+    left = op.eigvecs / s[:, None]  # W^-1/2 V
+    right = op.eigvecs.T * s[None, :]  # V.T W^1/2
+    return (left * lam_t[None, :]) @ right
+
+
+def potential(P_t: np.ndarray, gamma: float) -> np.ndarray:
+    """PHATE's diffusion potential of a diffused operator."""
+    P_t = np.clip(P_t, 0, None)
+    if gamma == 1:
+        return -np.log(P_t + 1e-7)
+    if gamma == -1:
+        return P_t
+    c = (1 - gamma) / 2
+    return P_t**c / c
+
+
+def mds(
+    pot: np.ndarray, n_components: int, solver: str, random_state: Any, verbose: int = 0
+) -> np.ndarray:
+    """Metric MDS of the potential's rows, as ``phate.mds.embed_MDS(how="metric")``.
+
+    ``"smacof"`` and ``"classic"`` call ``phate.mds.embed_MDS`` itself.  For
+    ``"sgd"`` (PHATE 2's default) the same steps run here: Euclidean distances,
+    classical MDS (``phate.mds.classic``) as the start, PHATE's minibatch SGD
+    with its size-dependent schedule, then Procrustes onto the classical
+    solution; only the gradient accumulation differs (``np.bincount`` instead
+    of ``np.add.at``, about 10x faster), which changes results at rounding level.
+    """
+    if solver != "sgd":
+        how = "classic" if solver == "classic" else "metric"
+        return embed_MDS(
+            pot, ndim=n_components, how=how, solver="smacof", seed=random_state, verbose=verbose
+        )
+    from phate.mds import classic
+    from scipy.spatial import procrustes
+    from scipy.spatial.distance import pdist, squareform
+
+    if pot.shape[0] > 1000:
+        from sklearn.metrics.pairwise import euclidean_distances
+
+        D = euclidean_distances(pot, pot)
+    else:
+        D = squareform(pdist(pot))
+    Y0 = classic(D, n_components=n_components, random_state=random_state)
+    Y = _sgd_mds_metric(D, Y0, random_state)
+    _, Y, _ = procrustes(Y0, Y)
+    return Y
+
+
+def _sgd_mds_metric(D: np.ndarray, init: np.ndarray, random_state: Any) -> np.ndarray:
+    """``phate.sgd_mds.sgd_mds_metric`` with bincount gradient accumulation (no warnings)."""
+    n = D.shape[0]
+    if n < 1000:
+        n_iter, pairs = 300, n * n // 10
+    elif n < 5000:
+        n_iter, pairs = 500, int(n * np.log(n) * 2)
+    else:
+        n_iter, pairs = 800, int(n * np.log(n) * 2)
+    rng = (
+        random_state
+        if isinstance(random_state, np.random.RandomState)
+        else np.random.RandomState(random_state)
+    )
+    d_max = np.max(D)
+    Dn = D / d_max if d_max > 0 else D.copy()
+    Y = init.copy()
+    y_std = np.std(Y)
+    if y_std > 0:
+        Y = Y / y_std
+    ratio = pairs / (n * (n - 1) / 2)
+    scale = np.sqrt(1.0 / ratio)
+    eta_max, eta_min = 0.001 * scale, 0.001 * 0.01 * scale
+    lambd = np.log(eta_max / eta_min) / max(n_iter - 1, 1)
+    prev = None
+    for it in range(n_iter):
+        lr = eta_max * np.exp(-lambd * it)
+        i = rng.randint(0, n, pairs)
+        j = rng.randint(0, n, pairs)
+        ok = i != j
+        i, j = i[ok], j[ok]
+        if len(i) == 0:
+            continue
+        target = Dn[i, j]
+        diff = Y[i] - Y[j]
+        dist = np.maximum(np.sqrt(np.einsum("ij,ij->i", diff, diff)), 1e-10)
+        err = target - dist
+        w = -2.0 * err / dist
+        contrib = diff * w[:, None]
+        grad = np.empty_like(Y)
+        for c in range(Y.shape[1]):
+            grad[:, c] = np.bincount(i, contrib[:, c], minlength=n) - np.bincount(
+                j, contrib[:, c], minlength=n
+            )
+        Y = Y - lr * grad
+        stress = np.sum(err**2) / len(err)
+        if prev is not None and it > 50 and abs(stress - prev) / (prev + 1e-10) < 1e-6:
+            break
+        prev = stress
+    return Y * d_max if d_max > 0 else Y

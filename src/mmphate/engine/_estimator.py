@@ -1,0 +1,465 @@
+"""The MM-PHATE estimator (scikit-learn style).
+
+``MMPHATE().fit_transform(X)`` embeds every ``(epoch, timestep, unit)`` node of a
+hidden-state tensor ``X[e, t, u, s]``, in slice-major order
+``node = (e * T + t) * U + u``.
+
+Stages and what invalidates them (everything else is reused):
+
+==============  ==========================================================
+kernel          ``intrastep_knn, interstep_knn, decay, thresh, interstep,
+                interstep_neighbors``
+                (and the data, ``padding``)
+operator        ``n_landmark`` (and ``random_state``, which seeds landmarks)
+``t``           ``t``
+embedding       ``gamma, n_components, mds_solver``
+==============  ==========================================================
+
+After ``set_params``, :meth:`MMPHATE.transform` recomputes only the stages
+whose parameters changed; :attr:`MMPHATE.n_kernel_builds_` counts kernel
+constructions.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+import time
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from ..record import PADDING_MODES, Recording, check_hidden
+from . import _embedding as _emb
+from ._kernel import INTERSTEP_MODES, build_kernel, normalize_nodes
+
+__all__ = ["MMPHATE"]
+
+_log = logging.getLogger(__name__)
+
+_KERNEL_PARAMS = (
+    "intrastep_knn",
+    "interstep_knn",
+    "decay",
+    "thresh",
+    "interstep",
+    "interstep_neighbors",
+)
+
+
+@contextmanager
+def _quiet_phate(verbose: int):
+    """Lower phate/graphtools' task logger (which prints to stdout) while inside; restored after."""
+    lg = logging.getLogger("graphtools")
+    old = lg.level
+    lg.setLevel(logging.CRITICAL + 1 if not verbose else logging.WARNING if verbose == 1 else old)
+    try:
+        yield
+    finally:
+        lg.setLevel(old)
+
+
+class MMPHATE(BaseEstimator):
+    """Multiway Multislice PHATE: embed the hidden units of an RNN through training.
+
+    Parameters
+    ----------
+    n_components : int, default 2
+        Embedding dimensions (2 or 3 for plotting; any positive int works).
+    intrastep_knn : int, default 2
+        Adaptive-bandwidth neighbour of the intrastep (within-slice) alpha-decay
+        kernel.
+    interstep_knn : int, default 25
+        Neighbour rank that sets the global interstep bandwidth (as in the
+        reference).
+    decay : float, default 5
+        Alpha of the intrastep kernel.
+    thresh : float, default 1e-4
+        Affinities below this are dropped.
+    interstep : {"knn", "exact"}, default "knn"
+        ``"exact"``: the reference kernel (every slice linked to every other
+        slice of the same unit; cost ``units * slices**2``).  ``"knn"`` (ours):
+        temporal neighbours plus the ``interstep_neighbors`` nearest other
+        slices of the same unit among all its slices, with the exact kernel's
+        weights, union-symmetrised; cost about linear in the number of nodes
+        (see :func:`mmphate.multislice_kernel`).
+    interstep_neighbors : int, default 75
+        With ``interstep="knn"``: feature-space interstep neighbours per node
+        (0: temporal edges only).  More neighbours bring the embedding closer
+        to the exact kernel's at the cost of memory (about 8 bytes per kernel
+        entry); 75 reaches 0.92-0.99 of exact-vs-exact agreement on the engine
+        benchmark, 50 only 0.75-0.86.
+    t : int or "auto", default "auto"
+        Diffusion time; ``"auto"`` takes the knee of the von Neumann entropy.
+    gamma : float in [-1, 1], default 0
+        Potential: 1 = log (PHATE), 0 = square root (M-PHATE), -1 = none.
+    n_landmark : int or None, default 2000
+        Number of landmarks (clusters of each unit's nodes, see
+        :mod:`mmphate.engine._landmarks`); ``None``, or at least as many as there are
+        nodes, embeds every node directly (dense ``N x N``: small inputs only).
+        Each unit gets ``ceil(n_landmark / units)`` clusters, so the count may
+        exceed ``n_landmark`` slightly when units do not divide it.
+    padding : {"carry", "zero"}, default "carry"
+        How a :class:`~mmphate.Recording` with variable lengths fills padded
+        steps (see :func:`mmphate.record.fill_padding`).
+    mds_solver : {"sgd", "smacof", "classic"}, default "sgd"
+        Metric MDS solver of ``phate.mds`` (``"classic"``: classical MDS only).
+    random_state : int, numpy Generator or None
+        Seeds landmarks, the interstep bandwidth estimate, the approximate
+        interstep neighbour search and MDS; an int makes results reproducible
+        bit for bit.
+    n_jobs : int, default 1
+        Passed to the kernel's neighbour search.
+    verbose : int, default 1
+        0: silent; 1: progress bars and info logs; 2: debug logs.
+
+    Attributes
+    ----------
+    recording_ : Recording
+        The data fitted (built with default labels if an array was given).
+    kernel_ : scipy.sparse.csr_matrix (N, N)
+        The multislice affinity, symmetric.
+    kernel_info_ : KernelInfo
+        Effective neighbour counts and interstep bandwidth.
+    operator_ : mmphate.engine._embedding.Operator
+        The (landmark) diffusion operator in eigen form.
+    clusters_ : ndarray (N,) or None
+        Landmark of each node.
+    t_ : int
+        Diffusion time used.
+    entropy_ : ndarray or None
+        Von Neumann entropy curve (when ``t="auto"``).
+    embedding_ : ndarray (N, n_components)
+    timings_ : dict
+        Seconds per stage of the last fit/transform.
+    n_kernel_builds_ : int
+        How many times this estimator built a kernel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mmphate import MMPHATE
+    >>> X = np.random.default_rng(0).normal(size=(5, 8, 10, 20))
+    >>> Y = MMPHATE(random_state=0, verbose=0).fit_transform(X)
+    >>> Y.shape
+    (400, 2)
+    """
+
+    def __init__(
+        self,
+        n_components: int = 2,
+        intrastep_knn: int = 2,
+        interstep_knn: int = 25,
+        decay: float = 5,
+        thresh: float = 1e-4,
+        interstep: str = "knn",
+        interstep_neighbors: int = 75,
+        t: int | str = "auto",
+        gamma: float = 0,
+        n_landmark: int | None = 2000,
+        padding: str = "carry",
+        mds_solver: str = "sgd",
+        random_state: Any = None,
+        n_jobs: int = 1,
+        verbose: int = 1,
+    ) -> None:
+        self.n_components = n_components
+        self.intrastep_knn = intrastep_knn
+        self.interstep_knn = interstep_knn
+        self.decay = decay
+        self.thresh = thresh
+        self.interstep = interstep
+        self.interstep_neighbors = interstep_neighbors
+        self.t = t
+        self.gamma = gamma
+        self.n_landmark = n_landmark
+        self.padding = padding
+        self.mds_solver = mds_solver
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ validation
+    def _check_params(self) -> None:
+        def is_int(v: Any) -> bool:
+            return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+        if not is_int(self.n_components) or self.n_components < 1:
+            raise ValueError(
+                f"n_components must be a positive integer (2 or 3 to plot); got {self.n_components!r}."
+            )
+        for name in ("intrastep_knn", "interstep_knn"):
+            v = getattr(self, name)
+            if not is_int(v) or v < 1:
+                raise ValueError(f"{name} must be a positive integer; got {v!r}.")
+        if (
+            isinstance(self.decay, bool)
+            or not isinstance(self.decay, numbers.Real)
+            or self.decay <= 0
+        ):
+            raise ValueError(f"decay must be a positive number; got {self.decay!r}.")
+        if (
+            isinstance(self.thresh, bool)
+            or not isinstance(self.thresh, numbers.Real)
+            or not 0 <= self.thresh < 1
+        ):
+            raise ValueError(f"thresh must be a number in [0, 1); got {self.thresh!r}.")
+        if not is_int(self.interstep_neighbors) or self.interstep_neighbors < 0:
+            raise ValueError(
+                "interstep_neighbors must be a non-negative integer; "
+                f"got {self.interstep_neighbors!r}."
+            )
+        if self.interstep not in INTERSTEP_MODES:
+            raise ValueError(f"interstep must be one of {INTERSTEP_MODES}; got {self.interstep!r}.")
+        if not (self.t == "auto" or (is_int(self.t) and self.t >= 1)):
+            raise ValueError(f"t must be 'auto' or a positive integer; got {self.t!r}.")
+        if (
+            isinstance(self.gamma, bool)
+            or not isinstance(self.gamma, numbers.Real)
+            or not -1 <= self.gamma <= 1
+        ):
+            raise ValueError(f"gamma must be a number in [-1, 1]; got {self.gamma!r}.")
+        if self.n_landmark is not None and (not is_int(self.n_landmark) or self.n_landmark < 1):
+            raise ValueError(
+                f"n_landmark must be a positive integer or None; got {self.n_landmark!r}."
+            )
+        if self.padding not in PADDING_MODES:
+            raise ValueError(f"padding must be one of {PADDING_MODES}; got {self.padding!r}.")
+        if self.mds_solver not in _emb.MDS_SOLVERS:
+            raise ValueError(
+                f"mds_solver must be one of {_emb.MDS_SOLVERS}; got {self.mds_solver!r}."
+            )
+        if not is_int(self.n_jobs) or self.n_jobs == 0:
+            raise ValueError(
+                f"n_jobs must be a non-zero integer (-1: all cores); got {self.n_jobs!r}."
+            )
+        if not is_int(self.verbose) and not isinstance(self.verbose, bool):
+            raise ValueError(f"verbose must be an integer (0 silent, 1, 2); got {self.verbose!r}.")
+
+    def _check_input(self, X: Any) -> tuple[np.ndarray, Recording]:
+        if isinstance(X, Recording):
+            rec = X
+            data = rec.filled(self.padding)
+        else:
+            data = check_hidden(X, "X")
+            rec = Recording(data)
+        E, T, U, S = data.shape
+        if U < self.intrastep_knn + 1:
+            raise ValueError(
+                f"X has {U} units but intrastep_knn={self.intrastep_knn} needs at least "
+                f"{self.intrastep_knn + 1} units per slice; lower intrastep_knn or record more units."
+            )
+        if E * T < 2:
+            raise ValueError(
+                f"X has a single slice (epochs * timesteps = {E} * {T} = 1); MM-PHATE needs at "
+                "least two (epoch, timestep) slices."
+            )
+        return data, rec
+
+    # ------------------------------------------------------------------ helpers
+    def _seed(self, stage: int) -> int | None:
+        """An int seed per stage derived from ``random_state`` (None stays None)."""
+        rs = self.random_state
+        if rs is None:
+            return None
+        if isinstance(rs, np.random.Generator):
+            if not hasattr(self, "_seed_base"):
+                self._seed_base = int(rs.integers(2**31 - 1))
+            base = self._seed_base
+        elif isinstance(rs, np.random.RandomState):
+            if not hasattr(self, "_seed_base"):
+                self._seed_base = int(rs.randint(2**31 - 1))
+            base = self._seed_base
+        else:
+            base = int(rs)
+        return int(np.random.SeedSequence([base, stage]).generate_state(1)[0] % (2**31 - 1))
+
+    @contextmanager
+    def _stage(self, name: str):
+        start = time.perf_counter()
+        if self.verbose:
+            _log.info("MMPHATE: %s ...", name)
+        yield
+        elapsed = time.perf_counter() - start
+        self.timings_[name] = elapsed
+        if self.verbose:
+            _log.info("MMPHATE: %s done in %.2f s", name, elapsed)
+
+    def _progress(self, total: int, desc: str):
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc=desc, disable=not self.verbose, leave=False)
+
+    def _kernel_key(self) -> tuple:
+        return tuple(getattr(self, p) for p in _KERNEL_PARAMS) + (self.padding,)
+
+    # ------------------------------------------------------------------ API
+    def fit(self, X: Any, y: Any = None) -> MMPHATE:
+        """Build the kernel and embed the nodes of ``X``.
+
+        Parameters
+        ----------
+        X : array of shape (epochs, timesteps, units, samples) or Recording
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        data, rec = self._check_input(X)
+        self.recording_ = rec
+        self._data = data
+        self.timings_ = {}
+        if not hasattr(self, "n_kernel_builds_"):
+            self.n_kernel_builds_ = 0
+        for attr in ("_seed_base", "_op_key", "_t_key", "_emb_key"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+        self._build_kernel()
+        self._run_stages()
+        return self
+
+    def _build_kernel(self) -> None:
+        _, _, U, _ = self._data.shape
+        total = U if self.interstep == "knn" else 0
+        with self._stage("kernel"), self._progress(total, "interstep kernel") as bar:
+            self.kernel_, self.kernel_info_ = build_kernel(
+                self._data,
+                intrastep_knn=self.intrastep_knn,
+                interstep_knn=self.interstep_knn,
+                decay=self.decay,
+                thresh=self.thresh,
+                interstep=self.interstep,
+                interstep_neighbors=self.interstep_neighbors,
+                random_state=self._seed(0),
+                n_jobs=self.n_jobs,
+                progress=bar.update,
+                verbose=self.verbose,
+            )
+        self.n_kernel_builds_ += 1
+        self._kernel_key_used = self._kernel_key()
+        for attr in ("_op_key", "_t_key", "_emb_key"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+
+    def _run_stages(self) -> None:
+        E, T, U, S = self._data.shape
+        N = E * T * U
+        # operator (landmarks)
+        op_key = (self.n_landmark, self._seed(1))
+        if getattr(self, "_op_key", None) != op_key:
+            with self._stage("landmarks"):
+                if self.n_landmark is None or self.n_landmark >= N:
+                    clusters = None
+                else:
+                    from ._landmarks import unit_clusters
+
+                    Z = normalize_nodes(self._data, np.float32)
+                    clusters = unit_clusters(Z, self.n_landmark, random_state=self._seed(1))
+                    del Z
+            with self._stage("operator"):
+                self.operator_ = _emb.build_operator(self.kernel_, clusters)
+            self.clusters_ = clusters
+            self._op_key = op_key
+            for attr in ("_t_key", "_emb_key"):
+                if hasattr(self, attr):
+                    delattr(self, attr)
+        # diffusion time and potential
+        t_key = (self.t,)
+        if getattr(self, "_t_key", None) != t_key:
+            with self._stage("t"):
+                if self.t == "auto":
+                    self.t_, self.entropy_ = _emb.select_t(self.operator_)
+                    if self.verbose:
+                        _log.info("MMPHATE: selected t = %d", self.t_)
+                else:
+                    self.t_, self.entropy_ = int(self.t), None
+                self._P_t = _emb.diffuse(self.operator_, self.t_)
+            self._t_key = t_key
+            if hasattr(self, "_emb_key"):
+                delattr(self, "_emb_key")
+        emb_key = (self.gamma, self.n_components, self.mds_solver, self._seed(2))
+        if getattr(self, "_emb_key", None) != emb_key:
+            with self._stage("mds"):
+                pot = _emb.potential(self._P_t, self.gamma)
+                with _quiet_phate(self.verbose):
+                    Y = _emb.mds(pot, self.n_components, self.mds_solver, self._seed(2))
+                tr = self.operator_.transitions
+                self.embedding_ = np.asarray(tr @ Y if tr is not None else Y, dtype=np.float64)
+            self._emb_key = emb_key
+
+    def transform(self, X: Any = None) -> np.ndarray:
+        """The embedding of the fitted nodes, recomputing only stages whose parameters changed.
+
+        Change ``t``, ``gamma``, ``n_components`` or ``mds_solver`` with
+        :meth:`set_params` and call ``transform()``: the kernel (and landmark
+        operator) are reused.  A changed kernel parameter rebuilds the kernel.
+
+        Parameters
+        ----------
+        X : None, or the same data given to :meth:`fit`
+            MM-PHATE embeds the nodes it was fitted on; other data raise.
+
+        Returns
+        -------
+        ndarray of shape (epochs * timesteps * units, n_components)
+        """
+        if not hasattr(self, "embedding_"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("This MMPHATE instance is not fitted yet; call fit(X) first.")
+        if (
+            X is not None
+            and X is not self.recording_
+            and not (
+                isinstance(X, np.ndarray)
+                and X.shape == self._data.shape
+                and np.array_equal(np.asarray(X, dtype=self._data.dtype), self.recording_.hidden)
+            )
+        ):
+            raise ValueError(
+                "MMPHATE embeds the nodes it was fitted on (no out-of-sample extension); "
+                "call transform() without arguments, or fit_transform(X) for new data."
+            )
+        self._check_params()
+        self.timings_ = {}
+        if self._kernel_key() != self._kernel_key_used:
+            if self.padding != self._kernel_key_used[-1]:
+                self._data = self.recording_.filled(self.padding)
+            self._build_kernel()
+        self._run_stages()
+        return self.embedding_
+
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """Fit and return the embedding, shape ``(epochs * timesteps * units, n_components)``."""
+        return self.fit(X).embedding_
+
+    def to_frame(self) -> pd.DataFrame:
+        """The embedding as a tidy table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per node in slice-major order; columns ``epoch``,
+            ``timestep``, ``unit`` (the recording's real labels), then ``x``,
+            ``y`` (, ``z``; further components are ``c3``, ``c4``, ...).
+        """
+        if not hasattr(self, "embedding_"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("This MMPHATE instance is not fitted yet; call fit(X) first.")
+        from ..record import embedding_frame
+
+        return embedding_frame(self.embedding_, self.recording_)
+
+    @property
+    def diff_potential_(self) -> np.ndarray:
+        """The diffusion potential of the landmarks (``L x L``)."""
+        return _emb.potential(self._P_t, self.gamma)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "embedding_")

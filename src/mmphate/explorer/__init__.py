@@ -1,0 +1,33 @@
+"""The explorer: an anywidget (three.js front end bundled from ``js/``) over a node embedding,
+its binary payload, and exports (standalone offline HTML, pythreejs scene).
+
+Nothing in :mod:`mmphate.engine`, :mod:`mmphate.record` or :mod:`mmphate.analysis` imports this
+package; ``make lint`` enforces it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "Explorer": "._widget",
+        "view": "._widget",
+        "export_html": "._export",
+        "standalone_html": "._page",
+        "node_colors": "._colors",
+        "to_pythreejs": "._pythreejs",
+        "COLOR_MODES": "._assets",
+    },
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._assets import COLOR_MODES
+    from ._colors import node_colors
+    from ._export import export_html
+    from ._page import standalone_html
+    from ._pythreejs import to_pythreejs
+    from ._widget import Explorer, view

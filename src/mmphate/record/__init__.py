@@ -1,0 +1,38 @@
+"""Recordings of hidden states: the :class:`Recording` container and file format, the PyTorch
+recorder (:mod:`mmphate.record.torch`), offline datasets (:mod:`mmphate.record.datasets`) and a
+training helper (:mod:`mmphate.record.training`).
+
+Compute only: nothing here imports :mod:`mmphate.explorer`.  PyTorch is imported only by the
+``torch`` and ``training`` submodules; sktime only when a bundled dataset is loaded.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "Recording": "._recording",
+        "check_hidden": "._recording",
+        "fill_padding": "._recording",
+        "embedding_frame": "._recording",
+        "PADDING_MODES": "._recording",
+        "RECORDING_FORMAT": "._format",
+        "RECORDING_VERSION": "._format",
+        "HiddenStateRecorder": ".torch",
+        "load_dataset": ".datasets",
+        "synthetic_recording": ".datasets",
+        "train_classifier": ".training",
+    },
+    submodules=("torch", "datasets", "training"),
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._format import RECORDING_FORMAT, RECORDING_VERSION
+    from ._recording import PADDING_MODES, Recording, check_hidden, embedding_frame, fill_padding
+    from .datasets import load_dataset, synthetic_recording
+    from .torch import HiddenStateRecorder
+    from .training import train_classifier

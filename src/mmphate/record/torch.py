@@ -1,0 +1,565 @@
+"""Record per-timestep hidden states of PyTorch models through training.
+
+:class:`HiddenStateRecorder` runs a model on fixed *trace inputs* after each
+epoch (eval mode, no gradients, the train/eval mode of every submodule restored
+afterwards), captures the per-timestep hidden states of one layer, and collects
+them, with the metrics you log, into a :class:`~mmphate.Recording`.
+
+Supported layers
+----------------
+* ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU``: the hidden state ``h_t`` of every
+  timestep (for an LSTM, ``h_t``, i.e. the layer's output; with ``proj_size``
+  the projected ``h_t``).  Any layer of a stacked module (``layer_index``);
+  both directions of a bidirectional one, as separate units ``"fwd.<i>"`` and
+  ``"bwd.<i>"``; ``batch_first`` either way; padded tensors or
+  ``PackedSequence`` inputs.
+* Any other module whose output is a tensor ``(batch, time, features)`` (or a
+  tuple whose first element is), e.g. ``nn.TransformerEncoderLayer``, where
+  timesteps are token positions.
+
+How inner layers of a stacked RNN are read
+------------------------------------------
+PyTorch's recurrent modules return per-timestep states of their *last* layer
+only.  For ``layer_index < num_layers - 1`` the recorder splits the module: it
+builds single-layer modules of the same kind holding the weights of layers
+``0 .. layer_index`` (copied at every capture) and runs them in sequence on the
+input the stacked module received (and the matching slices of its initial
+state, if one was passed).  Inter-layer dropout is inactive in eval mode, so
+this is exactly the computation of the stacked module.
+
+Variable lengths
+----------------
+Pass ``lengths`` (one per trace sample) and/or feed a ``PackedSequence``; the
+recording then carries ``valid[t, s] = t < lengths[s]``.  States at padded
+steps are kept as computed (zeros for packed input) and filled later by the
+recording's padding rule.
+
+PyTorch is an optional dependency: ``pip install "mmphate[torch]"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .._optional import MissingDependencyError
+
+try:
+    import torch
+    from torch import nn
+    from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
+    raise MissingDependencyError(
+        'mmphate.record.torch needs PyTorch, which is not installed: pip install "mmphate[torch]"'
+    ) from exc
+
+import numpy as np
+import pandas as pd
+
+from ._recording import Recording
+
+__all__ = ["HiddenStateRecorder", "layer_units"]
+
+logger = logging.getLogger(__name__)
+
+_RNN_KINDS = {"LSTM": "lstm", "GRU": "gru", "RNN_TANH": "rnn", "RNN_RELU": "rnn"}
+
+
+def layer_units(layer: nn.Module, n_features: int | None = None) -> list[str]:
+    """Unit ids the recorder gives to the states of ``layer``.
+
+    Unidirectional recurrent layers and other modules: ``"0" .. "H-1"`` (the
+    position in the hidden vector).  Bidirectional recurrent layers:
+    ``"fwd.0" .. "fwd.H-1"`` then ``"bwd.0" .. "bwd.H-1"`` (the order of
+    PyTorch's output features).
+    """
+    if isinstance(layer, nn.RNNBase):
+        H = layer.proj_size or layer.hidden_size
+        if layer.bidirectional:
+            return [f"fwd.{i}" for i in range(H)] + [f"bwd.{i}" for i in range(H)]
+        return [str(i) for i in range(H)]
+    if n_features is None:
+        raise ValueError("n_features is needed for a non-recurrent layer")
+    return [str(i) for i in range(n_features)]
+
+
+def _single_layer(rnn: nn.RNNBase) -> tuple[Callable[[int], nn.RNNBase], int]:
+    """A factory of single-layer modules like ``rnn``'s layers (given the input size), and
+    the input size of its inner layers."""
+    D = 2 if rnn.bidirectional else 1
+    H_out = rnn.proj_size or rnn.hidden_size
+    kw = dict(
+        hidden_size=rnn.hidden_size,
+        num_layers=1,
+        bias=rnn.bias,
+        batch_first=rnn.batch_first,
+        bidirectional=rnn.bidirectional,
+    )
+    if rnn.mode == "LSTM":
+        make = lambda n_in: nn.LSTM(n_in, proj_size=rnn.proj_size, **kw)  # noqa: E731
+    elif rnn.mode == "GRU":
+        make = lambda n_in: nn.GRU(n_in, **kw)  # noqa: E731
+    else:
+        nonlinearity = "tanh" if rnn.mode == "RNN_TANH" else "relu"
+        make = lambda n_in: nn.RNN(n_in, nonlinearity=nonlinearity, **kw)  # noqa: E731
+    return make, H_out * D
+
+
+class _LayerSplitter:
+    """Runs layers ``0..k`` of a stacked RNN as separate single-layer modules."""
+
+    def __init__(self, rnn: nn.RNNBase) -> None:
+        self.rnn = rnn
+        self.layers: list[nn.RNNBase] = []
+
+    def _layer(self, k: int) -> nn.RNNBase:
+        make, inner_in = _single_layer(self.rnn)
+        while len(self.layers) <= k:
+            i = len(self.layers)
+            self.layers.append(make(self.rnn.input_size if i == 0 else inner_in))
+        sub = self.layers[k]
+        ref = next(self.rnn.parameters())
+        sub.to(device=ref.device, dtype=ref.dtype)
+        with torch.no_grad():
+            for name in sub._flat_weights_names:
+                src = getattr(self.rnn, name.replace("_l0", f"_l{k}"))
+                getattr(sub, name).copy_(src)
+        sub.eval()
+        return sub
+
+    def run(self, inp: Any, hx: Any, k: int) -> Any:
+        D = 2 if self.rnn.bidirectional else 1
+        x = inp
+        for i in range(k + 1):
+            h = None
+            if hx is not None:
+                if isinstance(hx, tuple):
+                    h = tuple(s[i * D : (i + 1) * D] for s in hx)
+                else:
+                    h = hx[i * D : (i + 1) * D]
+            x, _ = self._layer(i)(x, h)
+        return x
+
+
+def _to_device(obj: Any, device: torch.device) -> Any:
+    if isinstance(obj, torch.Tensor | PackedSequence):
+        return obj.to(device)
+    if isinstance(obj, tuple | list):
+        return type(obj)(_to_device(o, device) for o in obj)
+    if isinstance(obj, dict):
+        return {k: _to_device(v, device) for k, v in obj.items()}
+    return obj
+
+
+class HiddenStateRecorder:
+    """Capture one layer's per-timestep hidden states on fixed trace inputs, epoch by epoch.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model to run; it is called as ``model(trace_inputs, **forward_kwargs)``
+        (``model(*trace_inputs, **forward_kwargs)`` if ``trace_inputs`` is a tuple).
+    layer : nn.Module, str or None
+        The layer to record: a submodule of ``model``, its dotted name (as in
+        ``model.named_modules()``), or ``None`` for ``model`` itself.  It must
+        run exactly once per forward call.
+    trace_inputs : Tensor, PackedSequence or tuple
+        The trace inputs (same every epoch), one batch entry per trace sample.
+        Moved to the model's device when recording.
+    lengths : sequence of int, optional
+        Real length of each trace sample (variable-length data).  Gives the
+        recording's ``valid`` mask.  When the layer receives a
+        ``PackedSequence`` its lengths are used and must agree with these.
+    sample_labels : sequence of int, optional
+        Class of each trace sample.
+    class_names : sequence of str, optional
+        Names of the classes.
+    layer_index : int, optional
+        Which layer of a stacked ``nn.RNN``/``nn.LSTM``/``nn.GRU`` to record
+        (default: the last; negative values count from the end).
+    batch_first : bool, optional
+        Layout of a non-recurrent layer's output: ``True`` for
+        ``(batch, time, features)``, ``False`` for ``(time, batch, features)``.
+        Default: the layer's own ``batch_first`` attribute (that of its
+        ``self_attn`` for transformer layers) or ``True``.  Recurrent layers
+        always use their own setting.
+    every : int, default 1
+        Take a snapshot at epochs whose number is a multiple of ``every``
+        (metrics are logged at every :meth:`record` call).
+    forward_kwargs : mapping, optional
+        Extra keyword arguments for the model call (e.g. ``{"lengths": L}``).
+    metadata : mapping, optional
+        Extra metadata for the recording (JSON-serialisable).
+
+    Examples
+    --------
+    >>> rec = HiddenStateRecorder(model, "rnn", X_trace, sample_labels=y_trace)
+    >>> for epoch in range(1, 51):
+    ...     train_one_epoch(model)
+    ...     rec.record(epoch, val_loss=..., val_accuracy=...)
+    >>> recording = rec.to_recording()
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        layer: nn.Module | str | None,
+        trace_inputs: Any,
+        *,
+        lengths: Sequence[int] | np.ndarray | torch.Tensor | None = None,
+        sample_labels: Sequence[int] | np.ndarray | None = None,
+        class_names: Sequence[str] | None = None,
+        layer_index: int | None = None,
+        batch_first: bool | None = None,
+        every: int = 1,
+        forward_kwargs: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}.")
+        self.model = model
+        self.layer, self.layer_name = self._resolve_layer(model, layer)
+        self.trace_inputs = trace_inputs
+        self.forward_kwargs = dict(forward_kwargs or {})
+        if int(every) != every or every < 1:
+            raise ValueError(f"every must be a positive integer; got {every!r}.")
+        self.every = int(every)
+        self.lengths = None if lengths is None else self._check_lengths(lengths)
+        self.sample_labels = None if sample_labels is None else np.asarray(sample_labels)
+        self.class_names = None if class_names is None else [str(c) for c in class_names]
+        self.metadata = dict(metadata or {})
+
+        self.is_rnn = isinstance(self.layer, nn.RNNBase)
+        if self.is_rnn:
+            L = self.layer.num_layers
+            k = L - 1 if layer_index is None else int(layer_index)
+            if k < 0:
+                k += L
+            if not 0 <= k < L:
+                raise ValueError(
+                    f"layer_index must be in [{-L}, {L - 1}] for a {L}-layer "
+                    f"{type(self.layer).__name__}; got {layer_index}."
+                )
+            self.layer_index = k
+            if batch_first is not None and bool(batch_first) != self.layer.batch_first:
+                raise ValueError(
+                    f"batch_first={batch_first} contradicts the layer's own "
+                    f"batch_first={self.layer.batch_first}; leave it out for recurrent layers."
+                )
+            self.batch_first = bool(self.layer.batch_first)
+            self._splitter = _LayerSplitter(self.layer)
+        else:
+            if layer_index not in (None, 0):
+                raise ValueError(
+                    f"layer_index only applies to nn.RNN/nn.LSTM/nn.GRU; {self.layer_name!r} "
+                    f"is a {type(self.layer).__name__}."
+                )
+            self.layer_index = 0
+            if batch_first is None:
+                batch_first = getattr(self.layer, "batch_first", None)
+            if batch_first is None:
+                batch_first = getattr(getattr(self.layer, "self_attn", None), "batch_first", None)
+            self.batch_first = True if batch_first is None else bool(batch_first)
+
+        self._snapshots: list[np.ndarray] = []
+        self._snapshot_epochs: list[int] = []
+        self._history: list[dict[str, Any]] = []
+        self._units: list[str] | None = None
+        self._valid: np.ndarray | None = None
+        self._timesteps: int | None = None
+
+    # ----------------------------------------------------------------- set-up
+    @staticmethod
+    def _resolve_layer(model: nn.Module, layer: nn.Module | str | None) -> tuple[nn.Module, str]:
+        if layer is None:
+            return model, type(model).__name__
+        if isinstance(layer, str):
+            try:
+                return model.get_submodule(layer), layer
+            except AttributeError:
+                names = [n for n, _ in model.named_modules() if n][:20]
+                raise ValueError(
+                    f"model has no submodule {layer!r}; its submodules are {names}."
+                ) from None
+        if isinstance(layer, nn.Module):
+            for name, module in model.named_modules():
+                if module is layer:
+                    return layer, name or type(model).__name__
+            raise ValueError(
+                f"layer ({type(layer).__name__}) is not a submodule of the model; pass a module "
+                "from model.named_modules() or its name."
+            )
+        raise TypeError(f"layer must be an nn.Module, a name or None; got {type(layer).__name__}.")
+
+    @staticmethod
+    def _check_lengths(lengths: Any) -> np.ndarray:
+        if isinstance(lengths, torch.Tensor):
+            lengths = lengths.detach().cpu().numpy()
+        arr = np.asarray(lengths)
+        if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError(
+                f"lengths must be a 1-D array of integers (one per trace sample); got "
+                f"shape {arr.shape}, dtype {arr.dtype}."
+            )
+        if (arr < 1).any():
+            raise ValueError(f"lengths must be >= 1; got minimum {arr.min()}.")
+        return arr.astype(np.int64)
+
+    # --------------------------------------------------------------- capture
+    def _run_model(self) -> list[tuple[tuple, dict, Any]]:
+        calls: list[tuple[tuple, dict, Any]] = []
+
+        def hook(module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
+            calls.append((args, kwargs, output))
+
+        param = next(self.model.parameters(), None)
+        inputs, kwargs = self.trace_inputs, self.forward_kwargs
+        if param is not None:
+            inputs = _to_device(inputs, param.device)
+            kwargs = _to_device(kwargs, param.device)
+        modes = [(m, m.training) for m in self.model.modules()]
+        handle = self.layer.register_forward_hook(hook, with_kwargs=True)
+        try:
+            self.model.eval()
+            with torch.no_grad():
+                if isinstance(inputs, tuple):
+                    self.model(*inputs, **kwargs)
+                else:
+                    self.model(inputs, **kwargs)
+        finally:
+            handle.remove()
+            for m, training in modes:
+                m.training = training
+        if not calls:
+            raise RuntimeError(
+                f"layer {self.layer_name!r} did not run during the model's forward pass; record "
+                "a layer the model uses."
+            )
+        if len(calls) > 1:
+            raise RuntimeError(
+                f"layer {self.layer_name!r} ran {len(calls)} times in one forward pass; record a "
+                "layer that runs once (or wrap the repeated use in its own module)."
+            )
+        return calls
+
+    def _sequence(self, args: tuple, kwargs: dict, output: Any) -> tuple[torch.Tensor, Any]:
+        """(batch, time, features) states and the packed lengths (or None)."""
+        if self.is_rnn:
+            if self.layer_index == self.layer.num_layers - 1:
+                seq = output[0]
+            else:
+                inp = args[0] if args else kwargs.get("input")
+                hx = args[1] if len(args) > 1 else kwargs.get("hx")
+                seq = self._splitter.run(inp, hx, self.layer_index)
+        else:
+            seq = output
+            if (
+                isinstance(seq, tuple | list)
+                and seq
+                and isinstance(seq[0], torch.Tensor | PackedSequence)
+            ):
+                seq = seq[0]
+        if isinstance(seq, PackedSequence):
+            padded, packed_lengths = pad_packed_sequence(seq, batch_first=True)
+            return padded, packed_lengths.cpu().numpy().astype(np.int64)
+        if not isinstance(seq, torch.Tensor):
+            raise ValueError(
+                f"layer {self.layer_name!r} ({type(self.layer).__name__}) returned "
+                f"{type(seq).__name__}; mmphate.record.torch records modules whose output is a tensor "
+                "(batch, time, features)."
+            )
+        if seq.is_nested:
+            seq = seq.to_padded_tensor(0.0)
+        if self.is_rnn and seq.dim() == 2:  # unbatched input (time, features)
+            return seq.unsqueeze(0), None
+        if seq.dim() != 3:
+            raise ValueError(
+                f"layer {self.layer_name!r} ({type(self.layer).__name__}) produced an output of "
+                f"shape {tuple(seq.shape)}, with no time axis. mmphate.record.torch records recurrent "
+                "layers (nn.RNN/nn.LSTM/nn.GRU) or modules whose output is (batch, time, "
+                "features), such as nn.TransformerEncoderLayer."
+            )
+        if not self.batch_first:
+            seq = seq.transpose(0, 1)
+        return seq, None
+
+    def capture(self) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+        """Run the model once on the trace inputs and return the layer's states.
+
+        Returns
+        -------
+        hidden : float32 array of shape (timesteps, units, samples)
+        valid : bool array of shape (timesteps, samples), or None
+        units : list of str
+            Unit ids (see :func:`layer_units`).
+        """
+        ((args, kwargs, output),) = self._run_model()
+        seq, packed_lengths = self._sequence(args, kwargs, output)
+        B, T, F = seq.shape
+        hidden = seq.detach().to("cpu", torch.float32).numpy().transpose(1, 2, 0)  # (T, F, B)
+        hidden = np.ascontiguousarray(hidden)
+        if self.is_rnn:
+            units = layer_units(self.layer)
+            if len(units) != F:  # pragma: no cover - defensive
+                raise RuntimeError(f"expected {len(units)} features, got {F}")
+        else:
+            units = layer_units(self.layer, F)
+
+        lengths = self.lengths
+        if lengths is not None and len(lengths) != B:
+            raise ValueError(
+                f"lengths has {len(lengths)} entries but layer {self.layer_name!r} saw a batch "
+                f"of {B} trace samples; give one length per trace sample."
+            )
+        if self.sample_labels is not None and len(self.sample_labels) != B:
+            raise ValueError(
+                f"sample_labels has {len(self.sample_labels)} entries but layer "
+                f"{self.layer_name!r} saw a batch of {B} trace samples."
+            )
+        if packed_lengths is not None:
+            if lengths is not None and not np.array_equal(lengths, packed_lengths):
+                bad = np.flatnonzero(lengths != packed_lengths)[:5].tolist()
+                raise ValueError(
+                    f"lengths do not match the PackedSequence the layer received (samples {bad}: "
+                    f"given {lengths[bad].tolist()}, packed {packed_lengths[bad].tolist()})."
+                )
+            lengths = packed_lengths
+        valid = None
+        if lengths is not None:
+            if lengths.max() > T:
+                raise ValueError(
+                    f"lengths go up to {lengths.max()} but the layer's output has only {T} "
+                    "timesteps; lengths must not exceed the sequence length."
+                )
+            valid = np.arange(T)[:, None] < lengths[None, :]
+            if valid.all():
+                valid = None
+
+        ok = np.isfinite(hidden)
+        if valid is not None:
+            bad = ~ok & valid[:, None, :]
+            hidden = np.where(valid[:, None, :], hidden, np.where(ok, hidden, 0)).astype(
+                np.float32, copy=False
+            )
+        else:
+            bad = ~ok
+        if bad.any():
+            t, u, s = (int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"hidden states of layer {self.layer_name!r} contain NaN or infinite values "
+                f"(first at timestep {t}, unit {units[u]!r}, sample {s}); the model has diverged "
+                "or the trace inputs contain NaN."
+            )
+        return hidden, valid, units
+
+    # ---------------------------------------------------------------- record
+    def record(self, epoch: int | None = None, *, force: bool = False, **metrics: Any) -> bool:
+        """Log ``metrics`` for ``epoch`` and, every ``every`` epochs, snapshot the layer.
+
+        Parameters
+        ----------
+        epoch : int, optional
+            Epoch number (strictly increasing over calls).  Default: one more
+            than the previous call's, starting at 0.
+        force : bool, default False
+            Snapshot even if ``epoch`` is not a multiple of ``every``.
+        **metrics
+            Scalars to log (floats, ints, 0-d tensors), e.g. ``val_loss=0.3``.
+
+        Returns
+        -------
+        bool
+            Whether a snapshot was taken.
+        """
+        last = self._history[-1]["epoch"] if self._history else None
+        if epoch is None:
+            epoch = 0 if last is None else last + 1
+        if not isinstance(epoch, numbers.Integral):
+            raise TypeError(f"epoch must be an integer; got {epoch!r}.")
+        epoch = int(epoch)
+        if last is not None and epoch <= last:
+            raise ValueError(f"epochs must increase: got {epoch} after {last}.")
+        row: dict[str, Any] = {"epoch": epoch}
+        for key, value in metrics.items():
+            if isinstance(value, torch.Tensor):
+                value = value.detach().cpu().item()
+            if isinstance(value, np.generic):
+                value = value.item()
+            if not isinstance(value, numbers.Number | str | bool):
+                raise TypeError(f"metric {key!r} must be a scalar; got {type(value).__name__}.")
+            row[key] = value
+        take = force or epoch % self.every == 0
+        if take:
+            hidden, valid, units = self.capture()
+            if self._units is None:
+                self._units, self._valid, self._timesteps = units, valid, hidden.shape[0]
+            else:
+                if hidden.shape[0] != self._timesteps or units != self._units:
+                    raise ValueError(
+                        f"the layer's output changed shape between epochs ({self._timesteps} "
+                        f"timesteps x {len(self._units)} units before, {hidden.shape[0]} x "
+                        f"{len(units)} now); keep the trace inputs fixed."
+                    )
+                same_valid = (valid is None and self._valid is None) or (
+                    valid is not None
+                    and self._valid is not None
+                    and np.array_equal(valid, self._valid)
+                )
+                if not same_valid:
+                    raise ValueError("the trace samples' lengths changed between epochs.")
+            self._snapshots.append(hidden)
+            self._snapshot_epochs.append(epoch)
+        self._history.append(row)
+        return take
+
+    @property
+    def n_snapshots(self) -> int:
+        return len(self._snapshots)
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """All logged metrics (every :meth:`record` call), indexed by epoch."""
+        if not self._history:
+            return pd.DataFrame(index=pd.Index([], dtype=np.int64, name="epoch"))
+        return pd.DataFrame(self._history).set_index("epoch")
+
+    def to_recording(self, metadata: Mapping[str, Any] | None = None) -> Recording:
+        """The snapshots so far as a :class:`Recording`.
+
+        Metrics are those logged at the snapshot epochs; ``metadata`` holds the
+        layer name and type, its kind (``"lstm"``, ``"gru"``, ``"rnn"`` or the
+        class name), ``layer_index``, ``bidirectional`` and whatever was passed
+        here or to the constructor.
+        """
+        if not self._snapshots:
+            raise ValueError(
+                "nothing recorded yet: call record(epoch, ...) at least once "
+                f"(snapshots are taken at epochs that are multiples of every={self.every})."
+            )
+        hidden = np.stack(self._snapshots, axis=0)
+        history = self.history
+        metrics = history.loc[history.index.isin(self._snapshot_epochs)]
+        info: dict[str, Any] = {
+            "layer": self.layer_name,
+            "layer_type": type(self.layer).__name__,
+            "kind": _RNN_KINDS.get(getattr(self.layer, "mode", ""), type(self.layer).__name__),
+            "layer_index": self.layer_index,
+        }
+        if self.is_rnn:
+            info["bidirectional"] = bool(self.layer.bidirectional)
+            info["num_layers"] = int(self.layer.num_layers)
+            info["hidden_size"] = int(self.layer.hidden_size)
+        info.update(self.metadata)
+        info.update(metadata or {})
+        return Recording(
+            hidden,
+            epochs=self._snapshot_epochs,
+            units=self._units,
+            valid=self._valid,
+            sample_labels=self.sample_labels,
+            class_names=self.class_names,
+            metrics=metrics,
+            metadata=info,
+        )
