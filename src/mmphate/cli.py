@@ -79,6 +79,12 @@ def _add_estimator_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``mmphate`` command's argument parser, with its subcommands.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
     parser = argparse.ArgumentParser(
         prog="mmphate",
         description=_DESCRIPTION,
@@ -302,6 +308,18 @@ COMMANDS = {"demo": cmd_demo, "embed": cmd_embed, "export": cmd_export, "info": 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``mmphate`` command line; errors in the input are one line on stderr.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 for bad input, 130 when interrupted.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

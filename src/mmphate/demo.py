@@ -50,6 +50,27 @@ def run_demo(
     Writes into ``out``: ``recording.npz`` and the result files of
     :func:`mmphate.pipeline.write_result`, ``explorer.html`` (open it in any
     browser, offline) and ``summary.json`` (timings and headline numbers).
+
+    Parameters
+    ----------
+    out : path
+        Output folder (created if needed).
+    kind : {"lstm", "gru", "rnn"}
+        The recurrent layer trained.
+    epochs : int
+        Training epochs.
+    hidden_size : int
+        Hidden units of the layer.
+    seed : int
+        Seed of training and embedding.
+    server : bool
+        Open the quickstart notebook in JupyterLab afterwards.
+    port : int
+        JupyterLab's port.
+    notebook : path, optional
+        Notebook to open (default: ``notebooks/quickstart.ipynb`` of the repository).
+    quiet : bool
+        No progress messages.
     """
     from .engine import MMPHATE
     from .explorer import Explorer, export_html

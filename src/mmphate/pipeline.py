@@ -82,6 +82,12 @@ def analyse(
         minimum count as coinciding.
     random_state : int or None
         Seed for the phase bootstrap and the clustering.
+    params : dict, optional
+        The estimator's parameters, stored with the result (``model.get_params()``).
+
+    Returns
+    -------
+    Analysis
     """
     from .analysis import (
         cluster_units,
@@ -132,6 +138,18 @@ def write_result(analysis: Analysis, directory: str | os.PathLike[str]) -> Path:
     ``embedding.csv``, ``intrastep_entropy.csv``, ``interstep_entropy.csv``,
     ``clusters.csv``, ``entropy_vs_performance.csv`` (when metrics exist) and
     ``result.json`` (format marker, phases, parameters, file list).
+
+    Parameters
+    ----------
+    analysis : Analysis
+        What :func:`analyse` returned.
+    directory : path-like
+        The result folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder written.
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -167,6 +185,15 @@ def write_result(analysis: Analysis, directory: str | os.PathLike[str]) -> Path:
 
 def read_result(directory: str | os.PathLike[str]) -> Analysis:
     """Read a folder written by :func:`write_result` (or ``mmphate embed``).
+
+    Parameters
+    ----------
+    directory : path-like
+        The result folder.
+
+    Returns
+    -------
+    Analysis
 
     Raises
     ------

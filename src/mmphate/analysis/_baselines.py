@@ -29,6 +29,7 @@ __all__ = ["embed_baseline", "node_features", "BASELINES"]
 
 logger = logging.getLogger(__name__)
 
+#: Names of the baseline methods :func:`embed_baseline` accepts.
 BASELINES = ("pca", "tsne", "isomap", "umap")
 
 

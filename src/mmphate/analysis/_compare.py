@@ -35,6 +35,7 @@ __all__ = ["compare_methods", "METHODS"]
 
 logger = logging.getLogger(__name__)
 
+#: Names of the methods :func:`compare_methods` can run.
 METHODS = ("mmphate", "mmphate_exact", *BASELINES)
 
 

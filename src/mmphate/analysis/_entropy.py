@@ -312,6 +312,21 @@ def interstep_entropy(
     and parameters (``bins``, ``k``, ``grid_range``) as in :func:`intrastep_entropy`
     (``k < T`` for ``"knn"``).
 
+    Parameters
+    ----------
+    embedding : array of shape (N, d) or fitted MMPHATE
+        Node coordinates in slice-major order, ``node = (e * T + t) * U + u``.
+    recording : Recording, fitted MMPHATE, or tuple
+        Supplies the shape and the labels; a plain ``(E, T, U)`` shape also works.
+    estimator : {"histogram", "knn"}
+        See :func:`intrastep_entropy`.
+    bins : int or sequence of int
+        Histogram cells per embedding axis.
+    k : int
+        Neighbour order of the k-NN estimator (``1 <= k < T``).
+    grid_range : None, "robust", or (low, high) bounds
+        Extent of the histogram grid (see :func:`intrastep_entropy`).
+
     Returns
     -------
     pandas.DataFrame

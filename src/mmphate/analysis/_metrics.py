@@ -156,6 +156,20 @@ def neighborhood_preservation_between(
     ``max_nodes_per_unit`` nodes per unit are used (seeded subset).  ``k`` must
     be below the number of nodes used per unit minus one.
 
+    Parameters
+    ----------
+    embedding : (N, d) array
+    recording : Recording or shape
+        Shape; also the source of the features when ``features`` is None.
+    features : (N, S) array, (E, T, U, S) array or Recording, optional
+        Reference space (default: the recording's z-scored node features).
+    k : int
+        Neighbours per node, among the nodes of its unit.
+    max_nodes_per_unit : int or None
+        Use at most this many nodes of each unit (seeded random subset).
+    random_state : int or None
+        Seed of the subsets.
+
     Returns
     -------
     float in [0, 1]
@@ -207,6 +221,18 @@ def trustworthiness_continuity(
     ``(E, T, U, S)`` array or a Recording (z-scored node features).
     Computed on a seeded subsample of ``max_samples`` nodes.
 
+    Parameters
+    ----------
+    embedding : (N, d) array or fitted MMPHATE
+    features : (N, S) array, (E, T, U, S) array or Recording
+        The reference space.
+    n_neighbors : int
+        Neighbourhood size of both scores.
+    max_samples : int or None
+        Subsample size (None: all nodes).
+    random_state : int or None
+        Seed of the subsample.
+
     Returns
     -------
     (trustworthiness, continuity)
@@ -248,6 +274,8 @@ def demap(
     max_samples : int or None
         Geodesics are computed from a seeded subset of this many nodes, on the
         graph of *all* nodes; pairs among the subset are scored.
+    random_state : int or None
+        Seed of the subset.
 
     Returns
     -------
@@ -283,7 +311,21 @@ def demap(
 
 
 def knn_overlap(a: np.ndarray, b: np.ndarray, k: int = 10, idx: np.ndarray | None = None) -> float:
-    """Mean overlap of the k nearest neighbours of each point in ``a`` and in ``b``."""
+    """Mean overlap of the k nearest neighbours of each point in ``a`` and in ``b``.
+
+    Parameters
+    ----------
+    a, b : (n, d) arrays
+        Two embeddings of the same points, in the same order.
+    k : int
+        Neighbours per point (``1 <= k < n``), the point itself excluded.
+    idx : array of int, optional
+        Compare only these points (neighbours are searched among them).
+
+    Returns
+    -------
+    float in [0, 1]
+    """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if idx is not None:
@@ -308,6 +350,17 @@ def kernel_fidelity(
     Typically the scalable kernel's embedding against the exact kernel's.
     Both the k-NN overlap and the Procrustes disparity use the same seeded
     subsample of at most ``max_samples`` nodes.
+
+    Parameters
+    ----------
+    embedding, reference : (N, d) arrays or fitted MMPHATE
+        The embedding to score and the one it should reproduce.
+    k : int
+        Neighbours per node of the k-NN overlap.
+    max_samples : int or None
+        Subsample size (None: all nodes).
+    random_state : int or None
+        Seed of the subsample.
 
     Returns
     -------

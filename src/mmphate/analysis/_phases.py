@@ -36,7 +36,19 @@ __all__ = ["training_phases", "PhaseResult", "Segment", "epoch_curve"]
 
 @dataclass
 class Segment:
-    """One linear piece of the fitted curve."""
+    """One linear piece of the fitted curve.
+
+    Attributes
+    ----------
+    phase : {"processing", "compression", "flat"}
+        Significantly rising, significantly falling, or neither.
+    start_epoch, end_epoch : int
+        Epoch labels where the piece starts and ends.
+    slope : float
+        Entropy units (bits) per epoch.
+    p_value : float
+        Two-sided t-test of ``slope == 0``.
+    """
 
     phase: str  # "processing" | "compression" | "flat"
     start_epoch: int

@@ -120,6 +120,9 @@ def entropy_vs_performance(
     phases : dict, optional
         Precomputed :class:`~mmphate.analysis.PhaseResult` per series name;
         otherwise :func:`~mmphate.training_phases` is run (``phase_kwargs`` go to it).
+    **phase_kwargs
+        Keyword arguments of :func:`~mmphate.training_phases` (``min_segment``,
+        ``alpha``, ``n_boot``, ``random_state``).
 
     Returns
     -------

@@ -62,7 +62,26 @@ _BLOCK_ENTRIES = 1 << 22
 
 @dataclass
 class KernelInfo:
-    """What :func:`build_kernel` learned while building the kernel."""
+    """What the kernel construction learned (``MMPHATE.kernel_info_``).
+
+    Attributes
+    ----------
+    shape : (int, int, int, int)
+        ``(epochs, timesteps, units, samples)`` of the data.
+    interstep : {"knn", "exact"}
+        The interstep kernel built.
+    intrastep_knn, interstep_knn : int
+        Effective values (graphtools clips ``intrastep_knn`` to ``units - 2``;
+        ``interstep_knn`` is clipped to ``slices - 1``).
+    bandwidth : float
+        The global interstep bandwidth.
+    interstep_neighbors : int
+        With ``"knn"``: feature-space interstep neighbours per node (clipped).
+    nnz_intrastep, nnz_interstep : int
+        Stored entries of each part.
+    extra : dict
+        Further details of the construction.
+    """
 
     shape: tuple[int, int, int, int]
     interstep: str

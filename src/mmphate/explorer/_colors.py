@@ -30,7 +30,19 @@ def _unit_hue(u: np.ndarray) -> np.ndarray:
 
 
 def node_colors(explorer: Any, color_by: str | None = None) -> np.ndarray:
-    """RGB colour (float32, nodes x 3, in [0, 1]) of every node for a colour mode."""
+    """RGB colour (float32, nodes x 3, in [0, 1]) of every node for a colour mode.
+
+    Parameters
+    ----------
+    explorer : Explorer
+        The view whose data is coloured.
+    color_by : str, optional
+        One of :data:`COLOR_MODES` (default: the explorer's ``color_by``).
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (nodes, 3)
+    """
     mode = explorer.color_by if color_by is None else color_by
     if mode not in COLOR_MODES:
         raise ValueError(f"color_by must be one of {', '.join(COLOR_MODES)}; got {mode!r}.")

@@ -95,7 +95,20 @@ def _json_for_script(obj: Any) -> str:
 
 
 def standalone_html(explorer: Any, *, title: str | None = None) -> str:
-    """The standalone page of an Explorer as a string (see :func:`export_html`)."""
+    """The standalone page of an Explorer as a string (see :func:`export_html`).
+
+    Parameters
+    ----------
+    explorer : Explorer
+        The view to write; its current state (epoch, colours, selection) is kept.
+    title : str, optional
+        Page title (default: the layer and the recording's shape).
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
     state: dict[str, Any] = {}
     for name in _STATE_TRAITS:
         value = getattr(explorer, name)

@@ -38,6 +38,9 @@ def to_pythreejs(
         Point size in pixels.
     background : str
         Scene background colour.
+    **explorer_kwargs
+        Further :class:`~mmphate.Explorer` arguments when ``widget_or_source`` is not an
+        Explorer.
 
     Returns
     -------

@@ -61,6 +61,8 @@ class Explorer(anywidget.AnyWidget):
         Draw the other epochs as faint context.
     height : int, default 480
         Height of the drawing area in pixels.
+    **kwargs
+        Passed to ``anywidget.AnyWidget`` (e.g. ``layout``).
 
     Attributes
     ----------

@@ -55,6 +55,17 @@ PADDING_MODES = ("carry", "zero")
 def check_hidden(hidden: Any, name: str = "X") -> np.ndarray:
     """Validate a 4-way hidden-state tensor and return it as a float array.
 
+    Parameters
+    ----------
+    hidden : array-like of shape (epochs, timesteps, units, samples)
+        The activations.
+    name : str
+        What to call the array in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+
     Raises
     ------
     TypeError
@@ -238,18 +249,22 @@ class Recording:
 
     @property
     def n_epochs(self) -> int:
+        """Number of epochs (checkpoints)."""
         return self.hidden.shape[0]
 
     @property
     def n_timesteps(self) -> int:
+        """Number of timesteps."""
         return self.hidden.shape[1]
 
     @property
     def n_units(self) -> int:
+        """Number of hidden units."""
         return self.hidden.shape[2]
 
     @property
     def n_samples(self) -> int:
+        """Number of trace samples."""
         return self.hidden.shape[3]
 
     @property
@@ -460,7 +475,19 @@ _COMPONENTS = ("x", "y", "z")
 
 def embedding_frame(embedding: Any, recording: Recording) -> pd.DataFrame:
     """Tidy frame of a node embedding: ``epoch``, ``timestep``, ``unit``, then ``x``, ``y``
-    (, ``z``; further components are ``c3``, ``c4``, ...), one row per node in slice-major order."""
+    (, ``z``; further components are ``c3``, ``c4``, ...), one row per node in slice-major order.
+
+    Parameters
+    ----------
+    embedding : array of shape (nodes, components)
+        Node coordinates in slice-major order.
+    recording : Recording
+        The recording embedded (its labels name the rows).
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
     emb = np.asarray(embedding)
     if emb.ndim != 2 or emb.shape[0] != recording.n_nodes or emb.shape[1] < 1:
         raise ValueError(

@@ -71,10 +71,12 @@ class Dataset:
 
     @property
     def n_classes(self) -> int:
+        """Number of classes."""
         return len(self.class_names)
 
     @property
     def n_channels(self) -> int:
+        """Number of input channels."""
         return int(self.X_train.shape[2])
 
     @property
@@ -208,6 +210,15 @@ def load_dataset(name: str) -> Dataset:
 
     Case, ``-`` and ``_`` are ignored: ``"BasicMotions"``, ``"basic-motions"``
     and ``"basic_motions"`` all work.
+
+    Parameters
+    ----------
+    name : str
+        ``"basic_motions"`` or ``"japanese_vowels"``.
+
+    Returns
+    -------
+    Dataset
     """
     squash = "".join(ch for ch in str(name).lower() if ch.isalnum())
     for key, loader in DATASETS.items():

@@ -74,6 +74,17 @@ def layer_units(layer: nn.Module, n_features: int | None = None) -> list[str]:
     position in the hidden vector).  Bidirectional recurrent layers:
     ``"fwd.0" .. "fwd.H-1"`` then ``"bwd.0" .. "bwd.H-1"`` (the order of
     PyTorch's output features).
+
+    Parameters
+    ----------
+    layer : torch.nn.Module
+        The recorded layer.
+    n_features : int, optional
+        Output features of a non-recurrent layer (required for those).
+
+    Returns
+    -------
+    list of str
     """
     if isinstance(layer, nn.RNNBase):
         H = layer.proj_size or layer.hidden_size
@@ -516,6 +527,7 @@ class HiddenStateRecorder:
 
     @property
     def n_snapshots(self) -> int:
+        """Number of snapshots taken so far."""
         return len(self._snapshots)
 
     @property

@@ -110,6 +110,7 @@ class SequenceClassifier(nn.Module):
         self.register_buffer("input_std", torch.ones(self.n_channels))
 
     def forward(self, x: torch.Tensor, lengths: Any = None, unit_mask: Any = None) -> torch.Tensor:
+        """Logits ``(batch, n_classes)``; the arguments are described in the class Notes."""
         if x.dim() != 3 or x.shape[2] != self.n_channels:
             raise ValueError(
                 f"x must be (batch, time, {self.n_channels}); got shape {tuple(x.shape)}."
@@ -191,6 +192,8 @@ class TrainingResult:
         Indices (into the test split) of the trace samples.
     seconds : float
         Wall-clock training time.
+    params : dict
+        The arguments of :func:`train_classifier` that produced it.
     """
 
     model: SequenceClassifier
