@@ -10,6 +10,9 @@ Torch runs on one thread (``train_classifier``'s default), with
 ``OMP_NUM_THREADS=1``.
 
     python benchmarks/bench_recording.py [--epochs 50] [--repeats 3]
+
+Results also go to ``--out`` (default ``benchmarks/results``) as ``bench_recording-<time>.json``
+(the format ``benchmarks/render.py`` reads; copy it to ``bench_recording.json`` to publish it).
 """
 
 from __future__ import annotations
@@ -17,9 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
 
 
 def _child(record_every: int, epochs: int) -> None:
@@ -55,10 +63,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=HERE / "results", help="folder for the JSON")
     args = parser.parse_args()
     if args.child is not None:
         _child(args.child, args.epochs)
         return
+    load_start = os.getloadavg()
 
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     runs: dict[int, list[dict]] = {0: [], 1: []}
@@ -94,6 +104,41 @@ def main() -> None:
         f"  ratio (record / none) : {t_rec / t_none:.3f}  (overhead {100 * (t_rec / t_none - 1):+.1f}%)"
     )
     print(f"  final val accuracy    : {runs[1][0]['val_accuracy']:.3f}")
+    data = {
+        "benchmark": "recording",
+        "command": f"python benchmarks/bench_recording.py --epochs {args.epochs} "
+        f"--repeats {args.repeats}",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3,
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "threads": 1,
+            "loadavg_start": list(load_start),
+            "loadavg_end": list(os.getloadavg()),
+            "date": time.strftime("%Y-%m-%d"),
+        },
+        "model": "32-unit LSTM on BasicMotions (train_classifier, seed 0, torch threads 1)",
+        "epochs": args.epochs,
+        "repeats": args.repeats,
+        "runs": {"record_every_1": runs[1], "record_every_0": runs[0]},
+        "summary": {
+            "seconds_recording": t_rec,
+            "seconds_none": t_none,
+            "ratio": t_rec / t_none,
+            "peak_rss_mb_recording": med(1, "peak_rss_mb"),
+            "peak_rss_mb_none": med(0, "peak_rss_mb"),
+            "recording_shape": runs[1][0]["shape"],
+            "recording_mb": runs[1][0]["recording_mb"],
+            "val_accuracy": runs[1][0]["val_accuracy"],
+        },
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"bench_recording-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    tmp.replace(path)
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -17,11 +17,17 @@ There is no reference widget to compare with (m-phate draws static matplotlib fi
 table shows absolute numbers next to the 20 fps target for 500k points.
 
 Usage: python benchmarks/bench_widget.py [--sizes 100000 500000 1000000] [--frames 60]
+
+Results also go to ``--out`` (default ``benchmarks/results``) as ``bench_widget-<time>.json``
+(the format ``benchmarks/render.py`` reads; copy it to ``bench_widget.json`` to publish it).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
 import resource
 import shutil
 import statistics
@@ -178,7 +184,7 @@ def bench_lab(browser, sizes: list[int], tmp: Path) -> list[tuple[int, float, fl
     sys.path.insert(0, str(ROOT / "tests" / "ui"))
     import uitools
 
-    server = uitools.start_server("lab", tmp / "lab")
+    server = uitools.wait_server(uitools.launch_server("lab", tmp / "lab"))
     results = []
     try:
         uitools.write_notebook(server.root / "bench.ipynb", [SETUP_CELL.format(bench=str(HERE))])
@@ -224,7 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 500_000, 1_000_000])
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--no-lab", action="store_true", help="skip the JupyterLab load measurement")
+    ap.add_argument("--out", type=Path, default=HERE / "results", help="folder for the JSON")
     args = ap.parse_args(argv)
+    load_start = os.getloadavg()
 
     from playwright.sync_api import sync_playwright
 
@@ -235,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser_name = f"headless Chromium {browser.version}, SwiftShader WebGL2 (no GPU)"
         for n in args.sizes:
             emb, rec = synthetic(n)
             intra = np.random.default_rng(1).random((rec.n_epochs, rec.n_timesteps))
@@ -304,7 +313,62 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'points':>9} {'Explorer() s':>13} {'first frame s':>14}")
         for n, total, call in lab:
             print(f"{n:>9} {call:>13.2f} {total:>14.2f}")
+    path = write_json(args, rows, lab, browser_name, load_start, peak_mb)
+    print(f"\nwrote {path}")
     return 0
+
+
+def _finite(value):
+    return None if isinstance(value, float) and value != value else value
+
+
+def write_json(args, rows, lab, browser_name, load_start, peak_mb) -> Path:
+    """Save the results in the format of ``benchmarks/render.py`` (see its docstring)."""
+    keys = {
+        "n": "points",
+        "shape": "shape",
+        "bpp": "bytes_per_point",
+        "mb": "html_mb",
+        "py": "python_s",
+        "load": "load_s",
+        "total": "first_frame_s",
+        "drawn": "drawn",
+        "scrub_med": "scrub_ms_median",
+        "scrub_p90": "scrub_ms_p90",
+        "fps": "scrub_fps",
+        "play_med": "play_ms_median",
+        "orbit_med": "orbit_ms_median",
+    }
+    data = {
+        "benchmark": "widget",
+        "command": "python benchmarks/bench_widget.py "
+        + " ".join(["--sizes", *map(str, args.sizes), "--frames", str(args.frames)])
+        + (" --no-lab" if args.no_lab else ""),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "memory_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3,
+            "threads": None,
+            "loadavg_start": list(load_start),
+            "loadavg_end": list(os.getloadavg()),
+            "date": time.strftime("%Y-%m-%d"),
+        },
+        "browser": browser_name,
+        "viewport": [1000, 760],
+        "frames": args.frames,
+        "peak_rss_mb": peak_mb,
+        "rows": [{keys[k]: _finite(v) for k, v in r.items()} for r in rows],
+        "lab": [
+            {"points": n, "explorer_call_s": call, "first_frame_s": total} for n, total, call in lab
+        ],
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"bench_widget-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    tmp.replace(path)
+    return path
 
 
 if __name__ == "__main__":
