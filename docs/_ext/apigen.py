@@ -192,10 +192,27 @@ def _title(text: str, char: str = "=") -> str:
     return f"{text}\n{char * len(text)}\n"
 
 
+def _plain_signature(obj: Any) -> str:
+    """``obj``'s call signature without annotations ('' when it has none)."""
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return ""
+    empty = inspect.Parameter.empty
+    params = [p.replace(annotation=empty) for p in sig.parameters.values()]
+    return str(sig.replace(parameters=params, return_annotation=inspect.Signature.empty))
+
+
 def _object_page(entry: Entry) -> str:
     q = entry.qualname
     if entry.kind == "class":
-        body = f".. autoclass:: {q}\n   :members:\n   :show-inheritance:\n"
+        # the constructor's signature as Python reports it: autodoc would show
+        # ``(*args, **kwargs)`` for classes whose metaclass or base defines ``__new__``
+        # (traitlets, hence the widget)
+        body = (
+            f".. autoclass:: {q}{_plain_signature(entry.obj)}\n"
+            "   :members:\n   :show-inheritance:\n"
+        )
     elif entry.kind == "function":
         body = f".. autofunction:: {q}\n"
     else:
