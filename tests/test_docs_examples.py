@@ -4,7 +4,7 @@ The ``python`` blocks of a page run in order in one namespace, in a temporary fo
 ``text`` block right after a ``python`` block is the output the page promises: it must match
 what the block printed (doctest's rules: whitespace is normalised and ``...`` matches anything).
 On the pages in :data:`SHELL_PAGES` the ``bash`` blocks run too, after the Python blocks before
-them, and must succeed.
+them, and must succeed. The ``>>>`` examples of the API docstrings run as doctests.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "_ext"))
+
+import apigen  # noqa: E402
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```\n", flags=re.DOTALL | re.MULTILINE)
@@ -103,3 +107,21 @@ def test_output_blocks_are_paired_with_their_code() -> None:
     assert CHECKER.check_output("a ... c\n", "a b c\n", FLAGS)
     assert not CHECKER.check_output("a c\n", "a b c\n", FLAGS)
     assert "guide/recording.md" in _pages() and "guide/cli.md" in _pages()
+
+
+@pytest.mark.slow
+def test_docstring_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mmphate
+
+    monkeypatch.chdir(tmp_path)
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=FLAGS)
+    report = io.StringIO()
+    examples = 0
+    for entry in apigen.collect():
+        if entry.is_home and entry.kind != "data":
+            for test in finder.find(entry.obj, entry.qualname, globs={"mmphate": mmphate}):
+                examples += len(test.examples)
+                runner.run(test, out=report.write)
+    assert examples, "no docstring examples found"
+    assert runner.failures == 0, report.getvalue()

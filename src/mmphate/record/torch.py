@@ -206,11 +206,13 @@ class HiddenStateRecorder:
 
     Examples
     --------
-    >>> rec = HiddenStateRecorder(model, "rnn", X_trace, sample_labels=y_trace)
-    >>> for epoch in range(1, 51):
+    A sketch (the user guide's "Recording hidden states" page has a complete, tested one):
+
+    >>> rec = HiddenStateRecorder(model, "rnn", X_trace, sample_labels=y_trace)  # doctest: +SKIP
+    >>> for epoch in range(1, 51):  # doctest: +SKIP
     ...     train_one_epoch(model)
     ...     rec.record(epoch, val_loss=..., val_accuracy=...)
-    >>> recording = rec.to_recording()
+    >>> recording = rec.to_recording()  # doctest: +SKIP
     """
 
     def __init__(

@@ -87,9 +87,9 @@ class SequenceClassifier(nn.Module):
 
     Examples
     --------
-    >>> model.eval()
-    >>> mask = torch.ones(model.hidden_size); mask[[3, 7]] = 0
-    >>> logits = model(x, lengths=lengths, unit_mask=mask)
+    >>> model.eval()  # doctest: +SKIP
+    >>> mask = torch.ones(model.hidden_size); mask[[3, 7]] = 0  # doctest: +SKIP
+    >>> logits = model(x, lengths=lengths, unit_mask=mask)  # doctest: +SKIP
     """
 
     def __init__(
