@@ -1,7 +1,7 @@
 """The standalone offline page of an explorer.
 
 The page inlines the widget's bundled ES module (three.js included) and the binary data
-(base64), and mounts the same ``render`` function as the notebook widget through a small model
+(base64, never chunked), and mounts the same ``render`` function as the notebook widget through a small model
 shim (``get`` / ``set`` / ``on`` / ``off`` / ``save_changes``). It needs no server, no network
 and no CDN: it works when opened from ``file://``.
 """
@@ -14,6 +14,8 @@ import json
 import os
 import tempfile
 from typing import Any
+
+import numpy as np
 
 from ._assets import bundle_path
 
@@ -37,7 +39,13 @@ _STATE_TRAITS = (
     "view",
     "show_context",
     "height",
+    "selection_mode",
+    "selected_points",
+    "epoch_range",
+    "timestep_range",
+    "title",
 )
+_BINARY = ("_positions", "_node_class", "_clusters", "_intrastep", "_interstep")
 
 _LOADER = r"""
 const fromB64 = (s) => {
@@ -98,12 +106,16 @@ def standalone_html(explorer: Any, *, title: str | None = None) -> str:
     """The standalone page of an Explorer as a string (see :func:`export_html`)."""
     state: dict[str, Any] = {}
     for name in _STATE_TRAITS:
-        value = getattr(explorer, name)
+        value = explorer._array(name) if name in _BINARY else getattr(explorer, name)
+        if name == "selected_points":
+            value = np.ascontiguousarray(value, dtype=np.uint32).tobytes()
         if isinstance(value, bytes | bytearray | memoryview):
             value = {"$b64": base64.b64encode(bytes(value)).decode("ascii")}
         elif isinstance(value, tuple):
             value = list(value)
         state[name] = value
+    if title is not None and not state.get("title"):
+        state["title"] = title  # saved figures carry the page's title
     bundle = base64.b64encode(bundle_path().read_bytes()).decode("ascii")
     rec = explorer.recording
     if title is None:
