@@ -72,10 +72,17 @@ export function mountExplorer({ model, el, root, data, height, on, signal }) {
     class: !!data.nodeClass && data.classNames.length > 0,
   };
   const ui = buildControls(root, data, available);
+  // plot and legend side by side: the legend never hides points (or takes their clicks)
+  const body = document.createElement("div");
+  body.className = "mmphate-body";
   const stage = document.createElement("div");
   stage.className = "mmphate-stage";
   stage.style.height = `${height}px`;
-  root.appendChild(stage);
+  const side = document.createElement("div");
+  side.className = "mmphate-side";
+  side.style.maxHeight = `${height}px`;
+  body.append(stage, side);
+  root.appendChild(body);
   const chartBox = document.createElement("div");
   chartBox.className = "mmphate-chart-box";
   root.appendChild(chartBox);
@@ -84,7 +91,7 @@ export function mountExplorer({ model, el, root, data, height, on, signal }) {
   status.setAttribute("aria-live", "polite");
   root.appendChild(status);
 
-  const width = Math.max(200, Math.floor(stage.clientWidth || el.clientWidth || 640));
+  const width = Math.max(200, Math.floor(stage.clientWidth || (el.clientWidth || 820) - 176));
   try {
     scene = new PointScene(stage, data, { width, height, onChange: () => scene && requestRender() });
   } catch (err) {
@@ -383,7 +390,7 @@ export function mountExplorer({ model, el, root, data, height, on, signal }) {
     }
     setPointSelection(combineMask(st.selMask, hits, op), false);
   }
-  legend = new Legend(stage, { onHover: (hv) => setLegendHover(hv), onPick: (hv, ev) => pickLegend(hv, ev) });
+  legend = new Legend(side, { onHover: (hv) => setLegendHover(hv), onPick: (hv, ev) => pickLegend(hv, ev) });
 
   // ---- chart
   chart = new MetricsChart(chartBox, data.metrics, data.epochs, { onPick: (i) => setEpoch(i, false) });
@@ -637,11 +644,12 @@ export function mountExplorer({ model, el, root, data, height, on, signal }) {
       scene.resize(w, height);
       requestRender();
     }
-    chart.resize(w);
+    chart.resize(Math.max(200, Math.floor(body.clientWidth || w)));
   };
   if (typeof ResizeObserver !== "undefined") {
     resizeObserver = new ResizeObserver(() => layout());
     resizeObserver.observe(stage);
+    resizeObserver.observe(body);
   }
   const applyTheme = () => {
     theme = readTheme(el);
@@ -663,7 +671,7 @@ export function mountExplorer({ model, el, root, data, height, on, signal }) {
 
   // ---- initial state from the model
   applyTheme();
-  chart.resize(width);
+  chart.resize(Math.max(200, Math.floor(body.clientWidth || width)));
   setTool("orbit");
   setShowContext(model.get("show_context") !== false, true);
   setView(model.get("view") || "3d", true);

@@ -79,8 +79,21 @@ export function formatValue(v) {
   return String(Number(x.toPrecision(3)));
 }
 
-/** Index of the epoch nearest to fraction f in [0, 1] of an axis of n epochs. */
-export function indexAtFraction(f, n) {
+/** Index of the epoch nearest to fraction f in [0, 1] of a linear axis from the first to the last epoch. */
+export function indexAtFraction(f, epochs) {
+  const n = epochs.length;
   if (n <= 1) return 0;
-  return Math.max(0, Math.min(n - 1, Math.round(f * (n - 1))));
+  const lo = Math.min(...epochs);
+  const hi = Math.max(...epochs);
+  const v = lo + Math.max(0, Math.min(1, f)) * (hi - lo);
+  let best = 0;
+  for (let i = 1; i < n; i++) if (Math.abs(epochs[i] - v) < Math.abs(epochs[best] - v)) best = i;
+  return best;
+}
+
+/** Position (0..1) of epoch number v on that axis. */
+export function epochFraction(v, epochs) {
+  const lo = Math.min(...epochs);
+  const hi = Math.max(...epochs);
+  return hi > lo ? (v - lo) / (hi - lo) : 0.5;
 }

@@ -2,10 +2,10 @@
 // bits, anything else on its own) with a labelled y axis, a shared epoch axis, a marker at the
 // current epoch in every panel, values on hover, and a click (or arrow keys) to jump to an epoch.
 import { PALETTE } from "./colors.js";
-import { extent, formatValue, groupSeries, indexAtFraction, niceTicks } from "./chart-scale.js";
+import { epochFraction, extent, formatValue, groupSeries, indexAtFraction, niceTicks } from "./chart-scale.js";
 
 const PANEL_H = 120;
-const M = { l: 46, r: 10, t: 18, b: 30 };
+const M = { l: 46, r: 10, t: 22, b: 30 };
 const GAP = 14;
 
 export class MetricsChart {
@@ -32,7 +32,6 @@ export class MetricsChart {
     this.theme = null;
     const series = (this.metrics.series || []).filter((s) => (s.values || []).some((v) => v != null));
     this.series = series;
-    this.panels = groupSeries(series);
     // the metric epochs onto the explorer's epoch axis
     const index = new Map(this.epochs.map((e, i) => [e, i]));
     const mEpochs = this.metrics.epochs || [];
@@ -44,6 +43,7 @@ export class MetricsChart {
       });
       s.aligned = vals;
     }
+    this.panels = groupSeries(this.series);
     const labels = this.panels.map((p) => p.label);
     this.canvas.setAttribute("aria-label", "Metrics chart");
     this.canvas.dataset.panels = labels.join("|");
@@ -108,9 +108,13 @@ export class MetricsChart {
     return { x: rect.x + M.l, y: rect.y + M.t, w: Math.max(10, rect.w - M.l - M.r), h: rect.h - M.t - M.b };
   }
 
+  /** x of epoch index i: the axis is linear in epoch numbers (uneven checkpoints keep their spacing). */
   xOf(area, i) {
-    const n = this.epochs.length;
-    return area.x + (n > 1 ? (i / (n - 1)) * area.w : area.w / 2);
+    return this.xOfValue(area, this.epochs[i]);
+  }
+
+  xOfValue(area, v) {
+    return area.x + (this.epochs.length ? epochFraction(v, this.epochs) : 0.5) * area.w;
   }
 
   /** {panel, index} under the pointer (x clamped into the nearest panel's epoch axis). */
@@ -132,7 +136,7 @@ export class MetricsChart {
     });
     if (!rects.length) return null;
     const area = this.plotArea(rects[best]);
-    return { panel: best, index: indexAtFraction((x - area.x) / area.w, this.epochs.length) };
+    return { panel: best, index: indexAtFraction((x - area.x) / area.w, this.epochs) };
   }
 
   /** Values of a panel's series at epoch index i: [[name, value, colour]]. */
@@ -231,12 +235,12 @@ export class MetricsChart {
     ctx.fillStyle = th.muted;
     ctx.textBaseline = "top";
     if (n) {
-      const eTicks = niceTicks(this.epochs[0], this.epochs[n - 1], Math.max(2, Math.floor(area.w / 70)));
+      const lo = Math.min(...this.epochs);
+      const hi = Math.max(...this.epochs);
+      const eTicks = hi > lo ? niceTicks(lo, hi, Math.max(2, Math.floor(area.w / 70))) : [lo];
       ctx.textAlign = "center";
       for (const ev of eTicks) {
-        const i = this.nearestIndex(ev);
-        if (i < 0) continue;
-        const x = this.xOf(area, i);
+        const x = this.xOfValue(area, ev);
         ctx.fillRect(x, area.y + area.h, 1, 3);
         ctx.fillText(String(ev), x, area.y + area.h + 4);
       }
@@ -284,15 +288,6 @@ export class MetricsChart {
         ctx.fill();
       }
     }
-  }
-
-  /** Index of the epoch equal (or nearest) to value ev, -1 if outside the axis. */
-  nearestIndex(ev) {
-    const n = this.epochs.length;
-    if (!n || ev < Math.min(this.epochs[0], this.epochs[n - 1]) || ev > Math.max(this.epochs[0], this.epochs[n - 1])) return -1;
-    let best = 0;
-    for (let i = 1; i < n; i++) if (Math.abs(this.epochs[i] - ev) < Math.abs(this.epochs[best] - ev)) best = i;
-    return best;
   }
 
   draw() {

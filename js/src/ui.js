@@ -183,19 +183,21 @@ export const CSS = `
 .mmphate-root button, .mmphate-root select { font: inherit; color: inherit; background: var(--mmphate-panel, #f5f5f5);
   border: 1px solid var(--mmphate-border, #bbb); border-radius: 3px; padding: 2px 6px; cursor: pointer; }
 .mmphate-root button.mmphate-active, .mmphate-root button[aria-pressed=true] { background: var(--mmphate-accent, #1976d2); color: #fff; }
-.mmphate-stage { position: relative; width: 100%; overflow: hidden; border: 1px solid var(--mmphate-border, #bbb); }
+.mmphate-stage { position: relative; flex: 1 1 auto; min-width: 0; overflow: hidden; border: 1px solid var(--mmphate-border, #bbb); }
 .mmphate-stage canvas { display: block; touch-action: none; }
 .mmphate-selection-overlay { position: absolute; left: 0; top: 0; width: 100%; height: 100%; pointer-events: none; }
 .mmphate-selection-overlay polygon { fill: rgba(25, 118, 210, 0.12); stroke: var(--mmphate-accent, #1976d2); stroke-width: 1.5; stroke-dasharray: 4 3; }
-.mmphate-legend { position: absolute; right: 6px; top: 6px; max-width: 200px; max-height: calc(100% - 14px); overflow-y: auto;
-  padding: 4px 6px; border-radius: 3px; background: var(--mmphate-bg, #fff); opacity: 0.94; border: 1px solid var(--mmphate-border, #bbb); }
+.mmphate-body { display: flex; gap: 6px; align-items: flex-start; }
+.mmphate-side { flex: 0 0 170px; width: 170px; overflow-y: auto; box-sizing: border-box; }
+.mmphate-legend { padding: 4px 6px; border-radius: 3px; background: var(--mmphate-bg, #fff);
+  border: 1px solid var(--mmphate-border, #bbb); }
 .mmphate-legend-title { font-weight: 600; margin-bottom: 2px; }
 .mmphate-legend-search { width: 100%; box-sizing: border-box; font: inherit; margin: 2px 0 4px; padding: 1px 4px;
   color: inherit; background: var(--mmphate-panel, #fff); border: 1px solid var(--mmphate-border, #bbb); border-radius: 3px; }
 .mmphate-legend-item { cursor: pointer; border-radius: 2px; padding: 0 2px; }
 .mmphate-legend-item:hover, .mmphate-legend-item:focus { background: var(--mmphate-panel, #eee); outline: 1px solid var(--mmphate-border, #bbb); }
-.mmphate-colorbar { width: 160px; height: 10px; }
-.mmphate-colorbar-ticks { display: flex; justify-content: space-between; width: 160px; }
+.mmphate-colorbar { width: 100%; height: 10px; }
+.mmphate-colorbar-ticks { display: flex; justify-content: space-between; width: 100%; }
 .mmphate-legend-item, .mmphate-chart-key { display: flex; align-items: center; gap: 4px; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; }
 .mmphate-chart-legend { display: flex; flex-wrap: wrap; gap: 10px; color: var(--mmphate-muted, #666); }
 .mmphate-chart-wrap { position: relative; }

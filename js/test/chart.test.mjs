@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { extent, formatValue, groupSeries, indexAtFraction, niceTicks, panelKey } from "../src/chart-scale.js";
+import { epochFraction, extent, formatValue, groupSeries, indexAtFraction, niceTicks, panelKey } from "../src/chart-scale.js";
 
 test("loss, accuracy and entropy go to separate panels, in that order", () => {
   const series = [
@@ -37,7 +37,11 @@ test("extent skips nulls and pads flat series; values format short", () => {
   assert.equal(formatValue(1234.5), "1.23e+3");
   assert.equal(formatValue(null), "n/a");
   assert.equal(formatValue(123.4), "123");
-  assert.equal(indexAtFraction(-0.2, 5), 0);
-  assert.equal(indexAtFraction(0.49, 5), 2);
-  assert.equal(indexAtFraction(3, 5), 4);
+  const epochs = [0, 1, 2, 3, 4];
+  assert.equal(indexAtFraction(-0.2, epochs), 0);
+  assert.equal(indexAtFraction(0.49, epochs), 2);
+  assert.equal(indexAtFraction(3, epochs), 4);
+  // uneven checkpoints: the axis is linear in epoch numbers
+  assert.equal(indexAtFraction(0.3, [1, 5, 10, 40]), 2, "0.3 of 1..40 is epoch 12.7, nearest 10");
+  assert.equal(epochFraction(10, [0, 5, 10, 40]), 0.25);
 });

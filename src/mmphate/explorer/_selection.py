@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import traitlets
 
-__all__ = ["NodeIndices", "check_range", "SELECTION_MODES"]
+__all__ = ["NodeIndices", "LabelRange", "check_range", "SELECTION_MODES"]
 
 SELECTION_MODES = ("units", "points")
 
@@ -104,3 +104,31 @@ def check_range(value: Any, labels: np.ndarray, name: str, what: str) -> tuple[i
             f"(recorded: {min(values)} to {max(values)})."
         )
     return (lo, hi)
+
+
+class LabelRange(traitlets.TraitType):
+    """An inclusive (first, last) range of the recording's epoch numbers or timestep labels.
+
+    ``None`` (or ``()``) stands for every label. The owner's ``_recording`` gives the labels.
+    """
+
+    info_text = "a pair (first, last) of labels, or None for all"
+
+    def __init__(self, axis: str, **kwargs: Any) -> None:
+        self.axis = axis  # "epochs" or "timesteps"
+        super().__init__(default_value=None, allow_none=False, **kwargs)
+        self.tag(sync=True)
+
+    def validate(self, obj: Any, value: Any) -> tuple[int, int]:
+        labels = getattr(obj._recording, self.axis)
+        if value is not None and len(value) == 0:
+            value = None
+        what = "epoch" if self.axis == "epochs" else "timestep"
+        return check_range(value, labels, f"{what}_range", what)
+
+    def _validate(self, obj: Any, value: Any) -> Any:
+        # None means "everything": resolved here, so it never reaches the front end as null
+        value = self.validate(obj, value)
+        if obj._cross_validation_lock is False:
+            value = self._cross_validate(obj, value)
+        return value

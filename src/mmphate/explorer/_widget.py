@@ -23,7 +23,7 @@ import traitlets
 from ..record import Recording
 from . import _page, _payload, _transfer
 from ._assets import BUNDLE, COLOR_MODES, VIEWS, bundle_path
-from ._selection import SELECTION_MODES, NodeIndices, check_range
+from ._selection import SELECTION_MODES, LabelRange, NodeIndices
 
 _NEEDS = {
     "cluster": ("_clusters", "clusters= (a cluster_units result or one label per unit)"),
@@ -107,10 +107,8 @@ class Explorer(anywidget.AnyWidget):
     height = traitlets.Int(480).tag(sync=True)
     selection_mode = traitlets.Unicode("units").tag(sync=True)
     selected_points = NodeIndices()
-    epoch_range = traitlets.Tuple(traitlets.Int(), traitlets.Int(), allow_none=True).tag(sync=True)
-    timestep_range = traitlets.Tuple(traitlets.Int(), traitlets.Int(), allow_none=True).tag(
-        sync=True
-    )
+    epoch_range = LabelRange("epochs")
+    timestep_range = LabelRange("timesteps")
     title = traitlets.Unicode("").tag(sync=True)
 
     _shape = traitlets.List(traitlets.Int()).tag(sync=True)
@@ -244,16 +242,6 @@ class Explorer(anywidget.AnyWidget):
                 f"selection_mode must be 'units' or 'points'; got {proposal['value']!r}."
             )
         return value
-
-    @traitlets.validate("epoch_range")
-    def _check_epoch_range(self, proposal: Any) -> tuple[int, int]:
-        return check_range(proposal["value"], self._recording.epochs, "epoch_range", "epoch")
-
-    @traitlets.validate("timestep_range")
-    def _check_timestep_range(self, proposal: Any) -> tuple[int, int]:
-        return check_range(
-            proposal["value"], self._recording.timesteps, "timestep_range", "timestep"
-        )
 
     @traitlets.validate("selected_units")
     def _check_selected(self, proposal: Any) -> list[str]:
