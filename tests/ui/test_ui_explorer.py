@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from playwright.sync_api import expect
 from uitools import (
     EPOCHS,
@@ -262,7 +261,7 @@ def test_other_epochs_toggle_and_save_png(lab_explorer: ExplorerPage, tmp_path: 
     before = ex.stable_pixels()
     context.uncheck()
     ex.wait_attr("points", str(ONE_EPOCH))
-    without = ex.wait_pixels_change(before, min_changed=10)
+    ex.wait_pixels_change(before, min_changed=10)
     # Save PNG downloads what the canvas shows
     with ex.page.expect_download() as info:
         ex.control("Save PNG").click()

@@ -31,7 +31,7 @@ from uitools import (
 
 marimo = pytest.importorskip("marimo")
 
-NOTEBOOK = '''\
+NOTEBOOK = f"""\
 import marimo
 
 app = marimo.App()
@@ -53,12 +53,12 @@ def _():
 def _(mmphate, mo, np):
     E, T, U, S = 3, 4, 16, 4
     e, t, u = np.meshgrid(np.arange(E), np.arange(T), np.arange(U), indexing="ij")
-    x = u % 4 + {st} * t + {se} * e
-    y = u // 4 + {st} * t + {se} * e
+    x = u % 4 + {GRID_STEP_T} * t + {GRID_STEP_E} * e
+    y = u // 4 + {GRID_STEP_T} * t + {GRID_STEP_E} * e
     rec = mmphate.Recording(
         np.random.default_rng(0).standard_normal((E, T, U, S)).astype(np.float32),
-        epochs={epochs},
-        timesteps={timesteps},
+        epochs={GRID_EPOCHS},
+        timesteps={GRID_TIMESTEPS},
         units=[str(i) for i in range(U)],
     )
     ex = mmphate.Explorer(
@@ -84,7 +84,7 @@ def _(ex, json, mo, widget):
 
 if __name__ == "__main__":
     app.run()
-'''.format(st=GRID_STEP_T, se=GRID_STEP_E, epochs=GRID_EPOCHS, timesteps=GRID_TIMESTEPS)
+"""
 
 
 @pytest.fixture(scope="module")

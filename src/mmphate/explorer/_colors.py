@@ -17,7 +17,7 @@ __all__ = ["node_colors", "viridis", "categorical", "hex_rgb", "value_range"]
 
 
 def hex_rgb(hexes: Any) -> np.ndarray:
-    """"#rrggbb" strings to float32 RGB in [0, 1] (n x 3)."""
+    """ "#rrggbb" strings to float32 RGB in [0, 1] (n x 3)."""
     return np.array([[int(h[i : i + 2], 16) / 255 for i in (1, 3, 5)] for h in hexes], np.float32)
 
 
