@@ -1,6 +1,6 @@
 """Explorer widget performance in headless Chromium (SwiftShader WebGL, no GPU).
 
-For 100k, 500k and 1M nodes (synthetic random-walk embeddings) this measures
+For 100k, 500k, 1M and 2M nodes (synthetic random-walk embeddings) this measures
 
 * payload: bytes per point that cross to the browser (positions, codes, entropies);
 * python: Explorer construction + binary encoding + writing the standalone HTML (s);
@@ -13,18 +13,34 @@ For 100k, 500k and 1M nodes (synthetic random-walk embeddings) this measures
 * orbit: frame time while the camera is dragged (other epochs drawn from a subsample of at
   most 40k points during the drag; the full context is redrawn when the drag ends).
 
+and, in JupyterLab 4, the time from the Python call ``Explorer(...)`` to the first drawn frame
+in the notebook (payloads above 10 MB cross in 4 MiB chunks there: from 1M points on).
+
 There is no reference widget to compare with (m-phate draws static matplotlib figures), so the
 table shows absolute numbers next to the 20 fps target for 500k points.
 
-Usage: python benchmarks/bench_widget.py [--sizes 100000 500000 1000000] [--frames 60]
+Results go to ``benchmarks/results/bench_widget.json`` (written atomically): ``machine``
+(cpus, platform, python, load averages at start and end, chromium version), ``settings``
+(frames, viewport, renderer) and ``rows``, one per size, with the fields ``n``, ``shape``,
+``bpp`` (bytes per point), ``mb`` (standalone HTML size), ``py``, ``load``, ``total``, ``drawn``,
+``scrub_med``, ``scrub_p90`` (ms), ``fps``, ``play_med``, ``orbit_med`` (ms), ``lab_call_s``,
+``lab_first_frame_s``, ``chunked`` and ``chunks``. ``--readme`` rewrites the README's explorer
+table (between ``<!-- bench:widget:start -->`` and ``<!-- bench:widget:end -->``) from them.
+
+Usage: python benchmarks/bench_widget.py [--sizes 100000 500000 1000000 2000000] [--frames 60]
+       [--no-lab] [--out benchmarks/results/bench_widget.json] [--readme]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -169,16 +185,17 @@ READY_JS = """
 """
 
 
-def bench_lab(browser, sizes: list[int], tmp: Path) -> list[tuple[int, float, float]]:
+def bench_lab(browser, sizes: list[int], tmp: Path) -> list[tuple[int, float, float, int]]:
     """In JupyterLab: from the Python call ``Explorer(...)`` (cell start) to the first drawn frame.
 
-    Returns (points, seconds to first frame, Python-side seconds of the call) per size. Reuses
-    the real-browser test harness (tests/ui/uitools.py) to start the server and the kernel.
+    Returns (points, seconds to first frame, Python-side seconds of the call, chunks sent) per
+    size. Reuses the real-browser test harness (tests/ui/uitools.py) to start the server and the
+    kernel.
     """
     sys.path.insert(0, str(ROOT / "tests" / "ui"))
     import uitools
 
-    server = uitools.start_server("lab", tmp / "lab")
+    server = uitools.wait_server(uitools.launch_server("lab", tmp / "lab"))
     results = []
     try:
         uitools.write_notebook(server.root / "bench.ipynb", [SETUP_CELL.format(bench=str(HERE))])
@@ -200,7 +217,12 @@ def bench_lab(browser, sizes: list[int], tmp: Path) -> list[tuple[int, float, fl
             page.wait_for_function(READY_JS, arg=rec_points(n), polling="raf", timeout=180_000)
             t_ready = page.evaluate("Date.now() / 1000")
             t0, t1 = kernel.eval("t0"), kernel.eval("t1")
-            results.append((rec_points(n), t_ready - t0, t1 - t0))
+            chunks = kernel.eval(
+                "-(-len(w._streamed.get('_positions', b'')) // w._chunked['chunk_bytes'])"
+                " - (-len(w._streamed.get('_node_class', b'')) // w._chunked['chunk_bytes'])"
+                " if w.chunked else 0"
+            )
+            results.append((rec_points(n), t_ready - t0, t1 - t0, chunks))
             kernel.exec("w.close(); del w, emb, rec")
         kernel.close()
         page.close()
@@ -221,10 +243,20 @@ def pct(values: list[float], q: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 500_000, 1_000_000])
+    ap.add_argument(
+        "--sizes", type=int, nargs="+", default=[100_000, 500_000, 1_000_000, 2_000_000]
+    )
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--no-lab", action="store_true", help="skip the JupyterLab load measurement")
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "bench_widget.json")
+    ap.add_argument("--readme", action="store_true", help="rewrite the README's explorer table")
     args = ap.parse_args(argv)
+    machine = {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "loadavg_start": list(os.getloadavg()),
+    }
 
     from playwright.sync_api import sync_playwright
 
@@ -232,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     if chromium is None:
         print("chromium not found (apt-get install chromium)", file=sys.stderr)
         return 1
+    machine["chromium"] = subprocess.run(
+        [chromium, "--version"], capture_output=True, text=True
+    ).stdout.strip()
     rows = []
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -281,6 +316,11 @@ def main(argv: list[str] | None = None) -> int:
             )
         lab = [] if args.no_lab else bench_lab(browser, args.sizes, Path(tmp))
         browser.close()
+    by_n = {n: (total, call, chunks) for n, total, call, chunks in lab}
+    for r in rows:
+        total, call, chunks = by_n.get(r["n"], (None, None, None))
+        r.update(lab_call_s=call, lab_first_frame_s=total, chunked=bool(chunks), chunks=chunks)
+    machine["loadavg_end"] = list(os.getloadavg())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"{'points':>9} {'E x T x U':>12} {'B/pt':>6} {'html MB':>8} {'python s':>9} "
@@ -301,10 +341,64 @@ def main(argv: list[str] | None = None) -> int:
     )
     if lab:
         print("\nJupyterLab 4: Python call Explorer(...) to the first drawn frame in the notebook")
-        print(f"{'points':>9} {'Explorer() s':>13} {'first frame s':>14}")
-        for n, total, call in lab:
-            print(f"{n:>9} {call:>13.2f} {total:>14.2f}")
+        print(f"{'points':>9} {'Explorer() s':>13} {'first frame s':>14} {'chunks':>7}")
+        for n, total, call, chunks in lab:
+            print(f"{n:>9} {call:>13.2f} {total:>14.2f} {chunks:>7}")
+    print(
+        f"load average {machine['loadavg_start'][0]:.2f} at start, "
+        f"{machine['loadavg_end'][0]:.2f} at end ({machine['cpus']} CPUs); {machine['chromium']}"
+    )
+    results = {
+        "machine": machine,
+        "settings": {"frames": args.frames, "viewport": [1000, 760], "renderer": "SwiftShader"},
+        "rows": rows,
+    }
+    write_atomic(args.out, json.dumps(results, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    if args.readme:
+        update_readme(ROOT / "README.md", rows, machine)
     return 0
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+START, END = "<!-- bench:widget:start -->", "<!-- bench:widget:end -->"
+
+
+def readme_table(rows: list[dict], machine: dict) -> str:
+    lines = [
+        "| points | bytes / point | Python call to first frame (JupyterLab) | standalone page load | scrubbing epochs |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lab = r.get("lab_first_frame_s")
+        lab_s = "-" if lab is None else f"{lab:.1f} s" + (" (chunked)" if r.get("chunked") else "")
+        lines.append(
+            f"| {r['n']:,} | {r['bpp']:.0f} | {lab_s} | {r['load']:.1f} s | {r['fps']:.0f} fps |"
+        )
+    lines.append("")
+    lines.append(
+        f"(`benchmarks/bench_widget.py`; load average {machine['loadavg_start'][0]:.1f} at the start; "
+        "scrubbing: median frame time while stepping the epoch slider every frame, every epoch drawn.)"
+    )
+    return "\n".join(lines)
+
+
+def update_readme(path: Path, rows: list[dict], machine: dict) -> None:
+    text = path.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        print(f"{path} has no {START} ... {END} markers; table not written", file=sys.stderr)
+        return
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    write_atomic(path, f"{head}{START}\n{readme_table(rows, machine)}\n{END}{tail}")
+    print(f"updated {path}")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 import { MODE_LABELS, readTheme } from "./colors.js";
 import { PointScene } from "./scene.js";
 import { SelectionOverlay, combine, combineMask, indicesToMask, maskToIndices, modifierOp, pointsInShape, unitsInShape } from "./selection.js";
-import { appendPoint, classifyGesture } from "./gesture.js";
+import { attachPointer } from "./pointer.js";
 import { pointIndices, sliceVisibility } from "./data.js";
+import { nearestIn } from "./projection.js";
 import { MetricsChart } from "./chart.js";
 import { Legend, legendSpec } from "./legend.js";
 import { composeFigure } from "./figure.js";
@@ -47,11 +48,9 @@ export function mountExplorer({ model, el, root, data, height, on, signal }) {
   let resizeObserver = null;
   let themeObserver = null;
   let frameReq = 0;
-  let hoverReq = 0;
   let syncTimer = 0;
   const dispose = () => {
     if (frameReq) cancelAnimationFrame(frameReq);
-    if (hoverReq) cancelAnimationFrame(hoverReq);
     if (syncTimer) clearTimeout(syncTimer);
     resizeObserver?.disconnect();
     themeObserver?.disconnect();
@@ -474,16 +473,7 @@ export function mountExplorer({ model, el, root, data, height, on, signal }) {
   }
   ui.save.addEventListener("click", () => savePng(), opts);
 
-  // ---- pointer: selection gestures and hover tooltip
-  // A gesture is classified when it ends, from the whole path it drew (gesture.js). The pointer is
-  // captured, so a drag that leaves the canvas keeps reporting and ends where it is released; a
-  // release the page never saw (outside the window) ends the drag at the next move.
-  let drag = null;
-  let hoverAt = null;
-  const local = (ev) => {
-    const r = canvas.getBoundingClientRect();
-    return [ev.clientX - r.left, ev.clientY - r.top];
-  };
+  // ---- pointer: selection gestures (pointer.js classifies them) and hover tooltip
   function applyGesture(g, op) {
     if (g.kind === "click") {
       pickAt(g.x, g.y, op);
@@ -506,76 +496,20 @@ export function mountExplorer({ model, el, root, data, height, on, signal }) {
       return;
     }
     let node = i >= 0 ? st.epochIdx * tu + i : -1;
-    if (node < 0 && scene.showContext) node = PointScene.nearestIn(scene.projectDrawn(), x, y, 10);
+    if (node < 0 && scene.showContext) node = nearestIn(scene.projectDrawn(), x, y, 10);
     if (node >= 0) setPointSelection(combineMask(st.selMask, [node], op), false);
     else if (op === "replace") setPointSelection(new Uint8Array(data.N), false);
   }
-  function finishDrag(ev) {
-    if (!drag) return;
-    const d = drag;
-    drag = null;
-    overlay.clear();
-    delete root.dataset.dragging;
-    if (ev && Number.isFinite(ev.clientX)) {
-      const [x, y] = local(ev);
-      const last = d.points[d.points.length - 1];
-      if (x !== last[0] || y !== last[1]) d.points.push([x, y]);
-    }
-    const g = classifyGesture(st.tool, d.points);
-    root.dataset.lastGesture = g.kind;
-    applyGesture(g, d.op);
-  }
-  canvas.addEventListener("pointerdown", (ev) => {
-    if (ev.button !== 0) return;
-    tooltip.hide();
-    if (st.tool === "orbit") return;
-    const [x, y] = local(ev);
-    drag = { points: [[x, y]], op: modifierOp(ev) };
-    root.dataset.dragging = "true";
-    try {
-      canvas.setPointerCapture(ev.pointerId);
-    } catch {
-      // synthetic events without an active pointer: the window listeners below still end it
-    }
-    ev.preventDefault();
-  }, opts);
-  const onMove = (ev) => {
-    if (drag) {
-      if (ev.buttons === 0 && ev.pointerType !== "touch") {
-        finishDrag(ev);
-        return;
-      }
-      const [x, y] = local(ev);
-      appendPoint(drag.points, x, y);
-      const p0 = drag.points[0];
-      if (st.tool === "box") overlay.drawBox(p0[0], p0[1], x, y);
-      else if (st.tool === "lasso") overlay.drawPolygon(drag.points);
-      return;
-    }
-    if (ev.target !== canvas || ev.buttons) return;
-    // one nearest-point search per frame at most
-    hoverAt = local(ev);
-    if (!hoverReq) {
-      hoverReq = requestAnimationFrame(() => {
-        hoverReq = 0;
-        if (hoverAt && !drag) hover(hoverAt[0], hoverAt[1]);
-      });
-    }
-  };
-  canvas.addEventListener("pointermove", onMove, opts);
-  // without capture (or once it is lost) the window still sees the pointer
-  window.addEventListener("pointermove", (ev) => drag && ev.target !== canvas && onMove(ev), opts);
-  canvas.addEventListener("pointerup", (ev) => finishDrag(ev), opts);
-  window.addEventListener("pointerup", (ev) => drag && finishDrag(ev), opts);
-  canvas.addEventListener("pointercancel", () => {
-    drag = null;
-    overlay.clear();
-    delete root.dataset.dragging;
-  }, opts);
-  canvas.addEventListener("pointerleave", () => {
-    hoverAt = null;
-    tooltip.hide();
-  }, opts);
+  attachPointer({
+    canvas,
+    root,
+    overlay,
+    tooltip,
+    signal,
+    tool: () => st.tool,
+    onGesture: applyGesture,
+    onHover: (x, y) => hover(x, y),
+  });
 
   function hover(x, y) {
     const i = scene.nearest(x, y, 8);

@@ -116,7 +116,12 @@ export class Legend {
     }
     this.el.dataset.kind = "swatches";
     const items = spec.items.map((it) => {
-      const item = h("div", { className: "mmphate-legend-item", role: "listitem", tabindex: "0" });
+      const item = h("div", {
+        className: "mmphate-legend-item",
+        role: "listitem",
+        tabindex: "0",
+        "data-lm-suppress-shortcuts": "true",
+      });
       item.dataset.kind = it.hover.kind;
       item.dataset.value = String(it.hover.value);
       item.dataset.label = it.label;

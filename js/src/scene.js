@@ -3,130 +3,14 @@
 // per-node selection attribute; trajectories of selected units with their direction of time.
 import * as THREE from "three";
 import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
-import { GLSL_COLORS, PALETTE, hexToRgb, viridisBytes } from "./colors.js";
+import { PALETTE, hexToRgb, viridisBytes } from "./colors.js";
+import { FRAGMENT, TEX_W, VERTEX } from "./shaders.js";
+import { boundsOf, nearestIn, projectPoints } from "./projection.js";
 import { finiteRange } from "./data.js";
 import { ARROW_FRAGMENT, ARROW_VERTEX, LINE_FRAGMENT, LINE_VERTEX, trajectoryGeometry } from "./trajectories.js";
 
-const TEX_W = 2048;
 const LOD_POINTS = 40000;
 const MISSING = -1.0e30;
-const N_PALETTE = PALETTE.length;
-
-const VERTEX = `
-uniform int uT;
-uniform int uU;
-uniform int uMode;
-uniform int uSelMode;
-uniform int uHoverKind;
-uniform float uHoverValue;
-uniform int uTimestep;
-uniform float uNE;
-uniform float uNT;
-uniform float uContext;
-uniform float uPlaying;
-uniform float uSelActive;
-uniform float uPointSize;
-uniform float uPixelRatio;
-uniform vec3 uBg;
-uniform vec2 uIntraRange;
-uniform vec2 uInterRange;
-uniform sampler2D tSel;
-uniform sampler2D tVis;
-uniform sampler2D tCluster;
-uniform sampler2D tIntra;
-uniform sampler2D tInter;
-uniform sampler2D tViridis;
-uniform vec3 uPalette[${N_PALETTE}];
-attribute float aClass;
-attribute float aSel;
-varying vec3 vColor;
-${GLSL_COLORS}
-float fetch1(sampler2D t, int i) {
-  return texelFetch(t, ivec2(i % ${TEX_W}, i / ${TEX_W}), 0).r;
-}
-vec3 category(float k) {
-  return uPalette[int(mod(k, ${N_PALETTE}.0))];
-}
-void main() {
-  int id = gl_VertexID;
-  int tu = uT * uU;
-  int e = id / tu;
-  int rem = id - e * tu;
-  int t = rem / uU;
-  int u = rem - t * uU;
-  if (fetch1(tVis, e * uT + t) < 0.5) {
-    // filtered out (epoch / timestep range): not drawn
-    gl_Position = vec4(2.0, 2.0, 2.0, 1.0);
-    gl_PointSize = 0.0;
-    vColor = uBg;
-    return;
-  }
-  vec3 grey = vec3(0.6);
-  vec3 c;
-  float cluster = fetch1(tCluster, u);
-  if (uMode == 0) {
-    c = viridis(uNE > 1.0 ? float(e) / (uNE - 1.0) : 0.5);
-  } else if (uMode == 1) {
-    c = viridis(uNT > 1.0 ? float(t) / (uNT - 1.0) : 0.5);
-  } else if (uMode == 2) {
-    c = category(float(u));
-  } else if (uMode == 3) {
-    c = cluster < 0.0 ? grey : category(cluster);
-  } else if (uMode == 4) {
-    float h = fetch1(tIntra, e * uT + t);
-    float span = uIntraRange.y > uIntraRange.x ? uIntraRange.y - uIntraRange.x : 1.0;
-    c = h < -1.0e29 ? grey : viridis((h - uIntraRange.x) / span);
-  } else if (uMode == 5) {
-    float h = fetch1(tInter, e * uU + u);
-    float span = uInterRange.y > uInterRange.x ? uInterRange.y - uInterRange.x : 1.0;
-    c = h < -1.0e29 ? grey : viridis((h - uInterRange.x) / span);
-  } else {
-    c = aClass > 254.5 ? grey : category(aClass);
-  }
-  float size = uPointSize;
-  float fade = 0.0;
-  bool context = uContext > 0.5;
-  if (context) {
-    fade = 0.8;
-    size *= 0.75;
-  } else if (uPlaying > 0.5) {
-    if (t == uTimestep) size *= 2.0; else fade = 0.5;
-  }
-  if (uSelActive > 0.5) {
-    bool selected = uSelMode == 0 ? fetch1(tSel, u) > 0.5 : aSel > 0.5;
-    if (selected) {
-      size *= 1.3;
-      // selected points of other epochs are part of the selection: drawn at full strength
-      if (context && uSelMode == 1) fade = 0.0;
-    } else {
-      fade = max(fade, context ? 0.95 : 0.82);
-    }
-  }
-  if (uHoverKind > 0) {
-    bool match = uHoverKind == 1 ? float(u) == uHoverValue
-      : uHoverKind == 2 ? cluster == uHoverValue
-      : aClass == uHoverValue;
-    if (match) {
-      size *= 1.6;
-      fade = context ? min(fade, 0.5) : 0.0;
-    } else {
-      fade = max(fade, context ? 0.97 : 0.88);
-    }
-  }
-  vColor = mix(c, uBg, fade);
-  gl_PointSize = size * uPixelRatio;
-  gl_Position = projectionMatrix * modelViewMatrix * vec4(position, 1.0);
-}
-`;
-
-const FRAGMENT = `
-varying vec3 vColor;
-void main() {
-  vec2 d = gl_PointCoord - 0.5;
-  if (dot(d, d) > 0.25) discard;
-  gl_FragColor = vec4(vColor, 1.0);
-}
-`;
 
 function dataTexture(values, fill) {
   const n = Math.max(1, values ? values.length : 1);
@@ -620,42 +504,19 @@ export class PointScene {
     r.render(this.scene, this.camera);
   }
 
+  /** Project nodes [start, start + count) into out (CSS pixels; NaN where not drawn). */
+  projectRange(start, count, out) {
+    const d = this.data;
+    projectPoints(d.positions, start, count, this.viewProjection(), this.width, this.height, out, {
+      visible: this.visible,
+      U: d.U,
+    });
+  }
+
   /** Clip-space projection matrix elements of the current camera. */
   viewProjection() {
     this.camera.updateMatrixWorld();
     return new THREE.Matrix4().multiplyMatrices(this.camera.projectionMatrix, this.camera.matrixWorldInverse).elements;
-  }
-
-  /** Project nodes [start, start + count) to CSS pixels into out (NaN: behind the camera or hidden). */
-  projectRange(start, count, out, m, skipHidden) {
-    const d = this.data;
-    const p = d.positions;
-    const w2 = this.width / 2;
-    const h2 = this.height / 2;
-    const tu = d.T * d.U;
-    for (let k = 0; k < count; k++) {
-      const i = start + k;
-      if (skipHidden) {
-        const slice = Math.floor(i / d.U);
-        if (this.visible[slice] < 0.5) {
-          out[2 * k] = NaN;
-          out[2 * k + 1] = NaN;
-          continue;
-        }
-      }
-      const x = p[3 * i];
-      const y = p[3 * i + 1];
-      const z = p[3 * i + 2];
-      const w = m[3] * x + m[7] * y + m[11] * z + m[15];
-      if (w <= 0) {
-        out[2 * k] = NaN;
-        out[2 * k + 1] = NaN;
-        continue;
-      }
-      out[2 * k] = ((m[0] * x + m[4] * y + m[8] * z + m[12]) / w + 1) * w2;
-      out[2 * k + 1] = (1 - (m[1] * x + m[5] * y + m[9] * z + m[13]) / w) * h2;
-    }
-    return tu;
   }
 
   /**
@@ -668,7 +529,7 @@ export class PointScene {
     const d = this.data;
     const tu = d.T * d.U;
     const out = this.projected && this.projected.length === 2 * tu ? this.projected : new Float32Array(2 * tu);
-    this.projectRange(this.epoch * tu, tu, out, this.viewProjection(), true);
+    this.projectRange(this.epoch * tu, tu, out);
     this.projected = out;
     this.projectedAll = null;
     this.projectionDirty = false;
@@ -682,51 +543,20 @@ export class PointScene {
     const d = this.data;
     const tu = d.T * d.U;
     const out = new Float32Array(2 * d.N).fill(NaN);
-    if (this.showContext) this.projectRange(0, d.N, out, this.viewProjection(), true);
+    if (this.showContext) this.projectRange(0, d.N, out);
     else out.set(current, 2 * this.epoch * tu);
     this.projectedAll = out;
     return out;
   }
 
-  /** Nearest projected point to (x, y) within radius pixels: its index in `pr`, or -1. */
-  static nearestIn(pr, x, y, radius) {
-    let best = -1;
-    let bestD = radius * radius;
-    for (let i = 0, n = pr.length / 2; i < n; i++) {
-      const dx = pr[2 * i] - x;
-      const dy = pr[2 * i + 1] - y;
-      const dd = dx * dx + dy * dy;
-      if (dd <= bestD) {
-        bestD = dd;
-        best = i;
-      }
-    }
-    return best;
-  }
-
   /** Nearest current-epoch point to (x, y) within radius pixels: its index within the epoch, or -1. */
   nearest(x, y, radius) {
-    return PointScene.nearestIn(this.projectCurrent(), x, y, radius);
+    return nearestIn(this.projectCurrent(), x, y, radius);
   }
 
   /** CSS-pixel box [x0, y0, x1, y1] holding every drawn point (for cropping figures). */
   drawnBounds() {
-    const pr = this.projectDrawn();
-    let x0 = Infinity;
-    let y0 = Infinity;
-    let x1 = -Infinity;
-    let y1 = -Infinity;
-    for (let i = 0; i < pr.length; i += 2) {
-      const x = pr[i];
-      if (x !== x) continue;
-      const y = pr[i + 1];
-      if (x < x0) x0 = x;
-      if (x > x1) x1 = x;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
-    }
-    if (!Number.isFinite(x0)) return [0, 0, this.width, this.height];
-    return [x0, y0, x1, y1];
+    return boundsOf(this.projectDrawn(), this.width, this.height);
   }
 
   /**
@@ -750,11 +580,6 @@ export class PointScene {
       this.contextDirty = true;
       this.render();
     }
-  }
-
-  toDataURL() {
-    this.render();
-    return this.canvas.toDataURL("image/png");
   }
 
   dispose() {

@@ -133,3 +133,34 @@ def test_trajectories_show_which_way_time_runs(grid_lab: GridPage):
     shade = with_paths[ys, xs].mean(axis=-1)  # darker = later on the light theme's ramp
     early, late = shade[along < 0.5].mean(), shade[along >= 0.5].mean()
     assert late < early - 20, f"the path does not darken along time ({early:.0f} -> {late:.0f})"
+
+
+def test_every_control_is_labelled_and_keeps_its_keys(grid_lab: GridPage):
+    ex = grid_lab
+    missing = ex.root.evaluate(
+        """r => [...r.querySelectorAll('input, select, button, canvas, [tabindex]')]
+            .filter(n => !n.getAttribute('aria-label') && !n.textContent.trim())
+            .map(n => n.outerHTML.slice(0, 80))"""
+    )
+    assert missing == [], f"controls without an accessible name: {missing}"
+    unguarded = ex.root.evaluate(
+        """r => [...r.querySelectorAll('input, select, button, canvas, [tabindex]')]
+            .filter(n => n.getAttribute('data-lm-suppress-shortcuts') !== 'true').length"""
+    )
+    assert unguarded == 0, "notebook shortcuts would steal keys from these controls"
+    for label in (
+        "Selection mode",
+        "Epoch range start",
+        "Epoch range end",
+        "Timestep range start",
+        "Timestep range end",
+        "PNG scale",
+        "Save PNG",
+        "Show trajectories",
+        "Find unit",
+        "Metrics chart",
+    ):
+        expect(ex.control(label)).to_be_attached()
+    # state for tests and assistive tools lives on the root
+    for name in ("ready", "epoch", "timestep", "selected-count", "selection-mode", "points"):
+        assert ex.attr(name) is not None, name
