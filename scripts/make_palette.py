@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -86,9 +85,8 @@ def main() -> None:
     args = parser.parse_args()
     spec = {"categorical": categorical(), "viridis": viridis(), "missing": "#999999"}
     text = json.dumps(spec, indent=1) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=args.out.parent, prefix=".palette-", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
+    tmp = args.out.with_name(f".{args.out.name}.tmp")
+    tmp.write_text(text)
     os.replace(tmp, args.out)
     print(args.out)
 

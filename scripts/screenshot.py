@@ -85,9 +85,8 @@ def main() -> None:
             info.value.save_as(download)
             browser.close()
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        fd, staged = tempfile.mkstemp(dir=args.out.parent, prefix=".explorer-", suffix=".png")
-        os.close(fd)
-        shutil.copyfile(download, staged)
+        staged = args.out.with_name(f".{args.out.name}.tmp")
+        shutil.copyfile(download, staged)  # a plain copy: the usual file permissions
         os.replace(staged, args.out)
     print(args.out)
     w.selected_units = []

@@ -48,7 +48,7 @@ def test_panels_share_limits_and_use_the_widget_colours(w):
         np.testing.assert_allclose(sc.get_facecolors()[:, :3], colours[nodes], atol=1e-6)
     assert fig.texts[0].get_text() == "run 1"
     bar = fig.axes[-1]
-    assert [t.get_text() for t in bar.get_yticklabels()][:2] == ["1", "2"]
+    assert [t.get_text() for t in bar.get_yticklabels()] == ["1", "2", "4", "8", "16"]
 
 
 def test_categorical_modes_get_one_legend_and_selections_fade(w):
@@ -100,3 +100,18 @@ def test_files_are_written_atomically_in_their_format(w, tmp_path):
         save_figure(fig, target)
     assert target.read_bytes() == before, "a failed save leaves the old file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.pdf", "fig.png", "fig.svg"]
+
+
+def test_written_files_get_ordinary_permissions(w, tmp_path):
+    import os
+
+    from mmphate.explorer import export_html
+
+    mask = os.umask(0o022)
+    try:
+        small_multiples(w, epochs=[1], path=tmp_path / "f.png", dpi=40)
+        export_html(w, tmp_path / "p.html")
+    finally:
+        os.umask(mask)
+    for name in ("f.png", "p.html"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name

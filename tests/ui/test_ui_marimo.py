@@ -29,7 +29,12 @@ from uitools import (
     grid_nodes,
 )
 
-marimo = pytest.importorskip("marimo")
+try:
+    import marimo  # noqa: F401  (the test extra installs it)
+except ImportError:  # pragma: no cover
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        raise
+    pytest.skip("marimo is not installed (pip install -e '.[test]')", allow_module_level=True)
 
 NOTEBOOK = f"""\
 import marimo

@@ -9,7 +9,6 @@ global state); files are written atomically, in the format of their suffix (PDF,
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,7 @@ import numpy as np
 from ._assets import VIRIDIS
 from ._colors import categorical, hex_rgb, node_colors, value_range
 from ._export import as_explorer
+from ._files import atomic_path
 
 __all__ = ["small_multiples", "save_figure"]
 
@@ -50,6 +50,29 @@ def _epoch_positions(explorer: Any, epochs: Any) -> list[int]:
             "epochs is empty; pass the epoch numbers to show, e.g. epochs=[1, 20, 40]."
         )
     return out
+
+
+def _label_ticks(labels: np.ndarray, n: int = 6) -> list[int]:
+    """Positions of the labels to tick on an index-based colour bar.
+
+    Evenly spaced labels (e.g. timesteps 0..99) get round values (0, 20, 40, ...); unevenly
+    spaced ones (epochs 1, 2, 4, 8, 16) get evenly spaced positions with their own labels.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    values = np.asarray(labels, dtype=np.int64)
+    if len(values) <= n:
+        return list(range(len(values)))
+    steps = np.diff(values)
+    if np.all(steps == steps[0]) and steps[0] > 0:
+        nice = MaxNLocator(n - 1, integer=True, steps=[1, 2, 5, 10]).tick_values(
+            values[0], values[-1]
+        )
+        where = {int(v): i for i, v in enumerate(values)}
+        picked = [where[int(v)] for v in nice if int(v) in where]
+        if len(picked) >= 3:
+            return picked
+    return sorted({int(round(x)) for x in np.linspace(0, len(values) - 1, n)})
 
 
 def _selection_mask(explorer: Any) -> np.ndarray | None:
@@ -255,7 +278,7 @@ def small_multiples(
             count = len(labels)
             sm = ScalarMappable(norm=Normalize(0, max(count - 1, 1)), cmap=cmap)
             bar = fig.colorbar(sm, ax=axes, fraction=0.04, pad=0.03)
-            ticks = np.unique(np.round(np.linspace(0, count - 1, min(count, 6))).astype(int))
+            ticks = _label_ticks(labels)
             bar.set_ticks(ticks)
             bar.set_ticklabels([str(int(labels[i])) for i in ticks])
             bar.set_label(mode)
@@ -315,14 +338,6 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *, dpi: int | None = Non
             f"cannot save a figure as {fmt or 'a file without a suffix'!r}: {target}; "
             f"use one of {', '.join(sorted(supported))} (e.g. figure.pdf)."
         )
-    directory = os.path.dirname(os.path.abspath(target))
-    fd, tmp = tempfile.mkstemp(prefix=".mmphate-", suffix=f".{fmt}", dir=directory)
-    os.close(fd)
-    try:
+    with atomic_path(target, suffix=f".{fmt}") as tmp:
         fig.savefig(tmp, format=fmt, dpi=dpi or fig.dpi, bbox_inches="tight")
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path

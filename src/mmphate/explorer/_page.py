@@ -12,12 +12,12 @@ import base64
 import html
 import json
 import os
-import tempfile
 from typing import Any
 
 import numpy as np
 
 from ._assets import bundle_path
+from ._files import atomic_path
 
 __all__ = ["standalone_html", "write_html"]
 
@@ -146,15 +146,6 @@ def write_html(explorer: Any, path: str | os.PathLike[str], *, title: str | None
     failure part-way leaves any previous file untouched.
     """
     page = standalone_html(explorer, title=title)
-    target = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(target))
-    fd, tmp = tempfile.mkstemp(prefix=".mmphate-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(page)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path, suffix=".html") as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(page)
     return path
