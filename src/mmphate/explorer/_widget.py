@@ -86,6 +86,20 @@ class Explorer(anywidget.AnyWidget):
     recording : Recording
     embedding : numpy.ndarray of float32, shape (nodes, 2 | 3)
 
+    Notes
+    -----
+    Gestures are judged by the path they draw: a press that stays within 6 px is a click
+    (wherever it is released), anything larger a box (press to release corner) or a lasso (the
+    whole path, closed along its chord). Shift adds and alt subtracts, relative to the
+    selection as it is when the drag ends (Python may change it meanwhile); a drag may leave the
+    canvas. "Save PNG" composes a figure (plot cropped to the points, legend or colour bar,
+    epoch label, ``title``) at the chosen scale; :func:`~mmphate.explorer.small_multiples`
+    draws static panels with the same colours. The widget runs in JupyterLab, Notebook 7,
+    VS Code, Colab and marimo (``mo.ui.anywidget(explorer)``). Its root element carries its
+    state as ``data-*`` attributes (``data-ready``, ``data-epoch``, ``data-timestep``,
+    ``data-selection-mode``, ``data-selected-count``, ``data-points``, ...) and every control an
+    ``aria-label``.
+
     Examples
     --------
     >>> ex = mmphate.Explorer(model, intrastep=h_intra, clusters=clusters)  # doctest: +SKIP
