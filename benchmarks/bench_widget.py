@@ -29,6 +29,7 @@ table (between ``<!-- bench:widget:start -->`` and ``<!-- bench:widget:end -->``
 
 Usage: python benchmarks/bench_widget.py [--sizes 100000 500000 1000000 2000000] [--frames 60]
        [--no-lab] [--out benchmarks/results/bench_widget.json] [--readme]
+       python benchmarks/bench_widget.py --readme-from benchmarks/results/bench_widget.json
 """
 
 from __future__ import annotations
@@ -250,7 +251,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-lab", action="store_true", help="skip the JupyterLab load measurement")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "bench_widget.json")
     ap.add_argument("--readme", action="store_true", help="rewrite the README's explorer table")
+    ap.add_argument(
+        "--readme-from", type=Path, help="only rewrite the README's table from a results JSON"
+    )
     args = ap.parse_args(argv)
+    if args.readme_from:
+        saved = json.loads(args.readme_from.read_text())
+        update_readme(ROOT / "README.md", saved["rows"], saved["machine"])
+        return 0
     machine = {
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
