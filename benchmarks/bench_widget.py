@@ -1,6 +1,6 @@
 """Explorer widget performance in headless Chromium (SwiftShader WebGL, no GPU).
 
-For 100k, 500k and 1M nodes (synthetic random-walk embeddings) this measures
+For 100k, 500k, 1M and 2M nodes (synthetic random-walk embeddings) this measures
 
 * payload: bytes per point that cross to the browser (positions, codes, entropies);
 * python: Explorer construction + binary encoding + writing the standalone HTML (s);
@@ -13,13 +13,18 @@ For 100k, 500k and 1M nodes (synthetic random-walk embeddings) this measures
 * orbit: frame time while the camera is dragged (other epochs drawn from a subsample of at
   most 40k points during the drag; the full context is redrawn when the drag ends).
 
+and, in JupyterLab 4, the time from the Python call ``Explorer(...)`` to the first drawn frame
+in the notebook (payloads above 10 MB cross in 4 MiB chunks there: from 1M points on).
+
 There is no reference widget to compare with (m-phate draws static matplotlib figures), so the
 table shows absolute numbers next to the 20 fps target for 500k points.
 
-Usage: python benchmarks/bench_widget.py [--sizes 100000 500000 1000000] [--frames 60]
+Usage: python benchmarks/bench_widget.py [--sizes 100000 500000 1000000 2000000] [--frames 60]
+       [--no-lab]
 
 Results also go to ``--out`` (default ``benchmarks/results``) as ``bench_widget-<time>.json``
-(the format ``benchmarks/render.py`` reads; copy it to ``bench_widget.json`` to publish it).
+(the format ``benchmarks/render.py`` reads; copy it to ``bench_widget.json`` to publish it, then
+``python benchmarks/render.py --update-readme`` regenerates the README's table).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import platform
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -175,11 +181,12 @@ READY_JS = """
 """
 
 
-def bench_lab(browser, sizes: list[int], tmp: Path) -> list[tuple[int, float, float]]:
+def bench_lab(browser, sizes: list[int], tmp: Path) -> list[tuple[int, float, float, int]]:
     """In JupyterLab: from the Python call ``Explorer(...)`` (cell start) to the first drawn frame.
 
-    Returns (points, seconds to first frame, Python-side seconds of the call) per size. Reuses
-    the real-browser test harness (tests/ui/uitools.py) to start the server and the kernel.
+    Returns (points, seconds to first frame, Python-side seconds of the call, chunks sent) per
+    size. Reuses the real-browser test harness (tests/ui/uitools.py) to start the server and the
+    kernel.
     """
     sys.path.insert(0, str(ROOT / "tests" / "ui"))
     import uitools
@@ -206,7 +213,12 @@ def bench_lab(browser, sizes: list[int], tmp: Path) -> list[tuple[int, float, fl
             page.wait_for_function(READY_JS, arg=rec_points(n), polling="raf", timeout=180_000)
             t_ready = page.evaluate("Date.now() / 1000")
             t0, t1 = kernel.eval("t0"), kernel.eval("t1")
-            results.append((rec_points(n), t_ready - t0, t1 - t0))
+            chunks = kernel.eval(
+                "-(-len(w._streamed.get('_positions', b'')) // w._chunked['chunk_bytes'])"
+                " - (-len(w._streamed.get('_node_class', b'')) // w._chunked['chunk_bytes'])"
+                " if w.chunked else 0"
+            )
+            results.append((rec_points(n), t_ready - t0, t1 - t0, chunks))
             kernel.exec("w.close(); del w, emb, rec")
         kernel.close()
         page.close()
@@ -227,12 +239,19 @@ def pct(values: list[float], q: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 500_000, 1_000_000])
+    ap.add_argument(
+        "--sizes", type=int, nargs="+", default=[100_000, 500_000, 1_000_000, 2_000_000]
+    )
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--no-lab", action="store_true", help="skip the JupyterLab load measurement")
     ap.add_argument("--out", type=Path, default=HERE / "results", help="folder for the JSON")
     args = ap.parse_args(argv)
-    load_start = os.getloadavg()
+    machine = {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "loadavg_start": list(os.getloadavg()),
+    }
 
     from playwright.sync_api import sync_playwright
 
@@ -240,10 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     if chromium is None:
         print("chromium not found (apt-get install chromium)", file=sys.stderr)
         return 1
+    machine["chromium"] = subprocess.run(
+        [chromium, "--version"], capture_output=True, text=True
+    ).stdout.strip()
     rows = []
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        browser_name = f"headless Chromium {browser.version}, SwiftShader WebGL2 (no GPU)"
         for n in args.sizes:
             emb, rec = synthetic(n)
             intra = np.random.default_rng(1).random((rec.n_epochs, rec.n_timesteps))
@@ -290,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         lab = [] if args.no_lab else bench_lab(browser, args.sizes, Path(tmp))
         browser.close()
+    machine["loadavg_end"] = list(os.getloadavg())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"{'points':>9} {'E x T x U':>12} {'B/pt':>6} {'html MB':>8} {'python s':>9} "
@@ -310,10 +332,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     if lab:
         print("\nJupyterLab 4: Python call Explorer(...) to the first drawn frame in the notebook")
-        print(f"{'points':>9} {'Explorer() s':>13} {'first frame s':>14}")
-        for n, total, call in lab:
-            print(f"{n:>9} {call:>13.2f} {total:>14.2f}")
-    path = write_json(args, rows, lab, browser_name, load_start, peak_mb)
+        print(f"{'points':>9} {'Explorer() s':>13} {'first frame s':>14} {'chunks':>7}")
+        for n, total, call, chunks in lab:
+            print(f"{n:>9} {call:>13.2f} {total:>14.2f} {chunks:>7}")
+    print(
+        f"load average {machine['loadavg_start'][0]:.2f} at start, "
+        f"{machine['loadavg_end'][0]:.2f} at end ({machine['cpus']} CPUs); {machine['chromium']}"
+    )
+    path = write_json(args, rows, lab, machine, peak_mb)
     print(f"\nwrote {path}")
     return 0
 
@@ -322,7 +348,7 @@ def _finite(value):
     return None if isinstance(value, float) and value != value else value
 
 
-def write_json(args, rows, lab, browser_name, load_start, peak_mb) -> Path:
+def write_json(args, rows, lab, machine, peak_mb) -> Path:
     """Save the results in the format of ``benchmarks/render.py`` (see its docstring)."""
     keys = {
         "n": "points",
@@ -345,22 +371,23 @@ def write_json(args, rows, lab, browser_name, load_start, peak_mb) -> Path:
         + " ".join(["--sizes", *map(str, args.sizes), "--frames", str(args.frames)])
         + (" --no-lab" if args.no_lab else ""),
         "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
+            "cpus": machine["cpus"],
+            "platform": machine["platform"],
+            "python": machine["python"],
             "memory_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3,
             "threads": None,
-            "loadavg_start": list(load_start),
-            "loadavg_end": list(os.getloadavg()),
+            "loadavg_start": machine["loadavg_start"],
+            "loadavg_end": machine["loadavg_end"],
             "date": time.strftime("%Y-%m-%d"),
         },
-        "browser": browser_name,
+        "browser": f"headless {machine['chromium']}, SwiftShader WebGL2 (no GPU)",
         "viewport": [1000, 760],
         "frames": args.frames,
         "peak_rss_mb": peak_mb,
-        "rows": [{keys[k]: _finite(v) for k, v in r.items()} for r in rows],
+        "rows": [{keys[k]: _finite(v) for k, v in r.items() if k in keys} for r in rows],
         "lab": [
-            {"points": n, "explorer_call_s": call, "first_frame_s": total} for n, total, call in lab
+            {"points": n, "explorer_call_s": call, "first_frame_s": total, "chunks": chunks}
+            for n, total, call, chunks in lab
         ],
     }
     args.out.mkdir(parents=True, exist_ok=True)

@@ -302,16 +302,17 @@ def render_widget(data: dict[str, Any]) -> str:
         )
         out.append(
             _table(
-                ["points", "`Explorer(...)` call", "first frame"],
+                ["points", "`Explorer(...)` call", "first frame", "4 MiB chunks"],
                 [
                     [
                         _num(r["points"]),
                         _seconds(r["explorer_call_s"]),
                         _seconds(r["first_frame_s"]),
+                        _num(r["chunks"]) if r.get("chunks") else "-",
                     ]
                     for r in lab
                 ],
-                "rrr",
+                "rrrr",
             )
         )
     return "\n\n".join(out) + "\n"

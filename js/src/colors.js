@@ -1,4 +1,6 @@
-// Colour maps (shared by the GLSL shader and the DOM legends) and theme handling.
+// Colour maps and theme handling. Every colour comes from src/mmphate/explorer/palette.json, the
+// one definition the Python side (static figures, pythreejs export) reads too.
+import SPEC from "../../src/mmphate/explorer/palette.json" with { type: "json" };
 
 export const MODES = [
   "epoch",
@@ -20,38 +22,68 @@ export const MODE_LABELS = {
   class: "sample class",
 };
 
-export const PALETTE = [
-  "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-  "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
-  "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
-];
+/** Categorical colours (units, clusters, classes), as "#rrggbb". */
+export const PALETTE = SPEC.categorical.slice();
+/** matplotlib's viridis, 256 entries, as "#rrggbb". */
+export const VIRIDIS = SPEC.viridis.slice();
+export const MISSING = SPEC.missing;
 
 export function hexToRgb(hex) {
   const v = parseInt(hex.slice(1), 16);
   return [((v >> 16) & 255) / 255, ((v >> 8) & 255) / 255, (v & 255) / 255];
 }
 
-// Polynomial fit of matplotlib's viridis (t in [0, 1]).
-const V = [
-  [0.2777273272234177, 0.005407344544966578, 0.3340998053353061],
-  [0.1050930431085774, 1.404613529898575, 1.384590162594685],
-  [-0.3308618287255563, 0.214847559468213, 0.09509516302823659],
-  [-4.634230498983486, -5.799100973351585, -19.33244095627987],
-  [6.228269936347081, 14.17993336680509, 56.69055260068105],
-  [4.776384997670288, -13.74514537774601, -65.35303263337234],
-  [-5.435455855934631, 4.645852612178535, 26.3124352495832],
-];
+export function rgbHex([r, g, b]) {
+  const c = (x) => Math.round(Math.min(1, Math.max(0, x)) * 255).toString(16).padStart(2, "0");
+  return `#${c(r)}${c(g)}${c(b)}`;
+}
 
+/** Index into a 256-entry colour table for t in [0, 1] (the shader and Python use the same rule). */
+export function lutIndex(t) {
+  if (!Number.isFinite(t)) return -1;
+  const x = Math.min(1, Math.max(0, t));
+  return Math.min(255, Math.floor(x * 255 + 0.5));
+}
+
+/** viridis as [r, g, b] in [0, 1]; NaN gives the missing colour. */
 export function viridis(t) {
-  t = Math.min(1, Math.max(0, t));
-  const out = [0, 0, 0];
-  for (let k = 0; k < 3; k++) {
-    let acc = V[6][k];
-    for (let j = 5; j >= 0; j--) acc = V[j][k] + t * acc;
-    out[k] = Math.min(1, Math.max(0, acc));
+  const i = lutIndex(t);
+  return hexToRgb(i < 0 ? MISSING : VIRIDIS[i]);
+}
+
+/** Categorical colour of code k (negative: missing). */
+export function categorical(k) {
+  if (!Number.isFinite(k) || k < 0) return hexToRgb(MISSING);
+  return hexToRgb(PALETTE[Math.floor(k) % PALETTE.length]);
+}
+
+export const categoricalHex = (k) => (!Number.isFinite(k) || k < 0 ? MISSING : PALETTE[Math.floor(k) % PALETTE.length]);
+
+/** Colour of unit position u (colour mode "unit"). */
+export const unitColor = (u) => categorical(u);
+
+/** Position of v within [lo, hi] as used by the continuous colour modes. */
+export function normalise(v, lo, hi) {
+  return (v - lo) / (hi > lo ? hi - lo : 1);
+}
+
+/**
+ * Colour of node (e, t, u) in a colour mode, exactly as the shader draws it.
+ * `d` holds E, T, U and the per-unit / per-slice arrays (clusters, intrastep, interstep,
+ * nodeClass); `ranges` the [lo, hi] of the two entropy modes.
+ */
+export function nodeColor(mode, e, t, u, d, ranges) {
+  if (mode === "epoch") return viridis(d.E > 1 ? e / (d.E - 1) : 0.5);
+  if (mode === "timestep") return viridis(d.T > 1 ? t / (d.T - 1) : 0.5);
+  if (mode === "unit") return unitColor(u);
+  if (mode === "cluster") return categorical(d.clusters ? d.clusters[u] : -1);
+  if (mode === "class") {
+    const k = d.nodeClass ? d.nodeClass[(e * d.T + t) * d.U + u] : 255;
+    return categorical(k === 255 ? -1 : k);
   }
-  return out;
+  const [lo, hi] = ranges[mode];
+  const v = mode === "intrastep_entropy" ? d.intrastep[e * d.T + t] : d.interstep[e * d.U + u];
+  return Number.isFinite(v) ? viridis(normalise(v, lo, hi)) : hexToRgb(MISSING);
 }
 
 export function rgbCss([r, g, b]) {
@@ -60,41 +92,26 @@ export function rgbCss([r, g, b]) {
 
 export function gradientCss() {
   const stops = [];
-  for (let i = 0; i <= 10; i++) stops.push(`${rgbCss(viridis(i / 10))} ${i * 10}%`);
+  for (let i = 0; i <= 10; i++) stops.push(`${VIRIDIS[lutIndex(i / 10)]} ${i * 10}%`);
   return `linear-gradient(to right, ${stops.join(", ")})`;
 }
 
-const vec3 = (c) => `vec3(${c.map((x) => x.toFixed(12)).join(", ")})`;
+/** Flat RGBA bytes of the viridis table (a 256 x 1 texture for the shader). */
+export function viridisBytes() {
+  const out = new Uint8Array(256 * 4);
+  VIRIDIS.forEach((h, i) => {
+    const v = parseInt(h.slice(1), 16);
+    out.set([(v >> 16) & 255, (v >> 8) & 255, v & 255, 255], 4 * i);
+  });
+  return out;
+}
 
 export const GLSL_COLORS = `
 vec3 viridis(float t) {
   t = clamp(t, 0.0, 1.0);
-  const vec3 c0 = ${vec3(V[0])};
-  const vec3 c1 = ${vec3(V[1])};
-  const vec3 c2 = ${vec3(V[2])};
-  const vec3 c3 = ${vec3(V[3])};
-  const vec3 c4 = ${vec3(V[4])};
-  const vec3 c5 = ${vec3(V[5])};
-  const vec3 c6 = ${vec3(V[6])};
-  return clamp(c0 + t * (c1 + t * (c2 + t * (c3 + t * (c4 + t * (c5 + t * c6))))), 0.0, 1.0);
-}
-vec3 hsl2rgb(float h, float s, float l) {
-  vec3 rgb = clamp(abs(mod(h * 6.0 + vec3(0.0, 4.0, 2.0), 6.0) - 3.0) - 1.0, 0.0, 1.0);
-  return l + s * (rgb - 0.5) * (1.0 - abs(2.0 * l - 1.0));
+  return texelFetch(tViridis, ivec2(int(min(255.0, floor(t * 255.0 + 0.5))), 0), 0).rgb;
 }
 `;
-
-export function unitColor(u) {
-  const h = (u * 0.618033988749895) % 1;
-  const s = 0.65;
-  const l = 0.5;
-  const f = (n) => {
-    const k = (n + h * 12) % 12;
-    const a = s * Math.min(l, 1 - l);
-    return l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
-  };
-  return [f(0), f(8), f(4)];
-}
 
 /** Read JupyterLab's theme variables from the element (fallback: light). */
 export function readTheme(el) {

@@ -13,6 +13,8 @@ export function toTyped(value, Ctor) {
     buffer = value.buffer;
     offset = value.byteOffset;
     length = value.byteLength;
+  } else if (Array.isArray(value)) {
+    return Ctor.from(value);
   } else {
     throw new Error(`expected a binary buffer, got ${typeof value}`);
   }
@@ -21,14 +23,18 @@ export function toTyped(value, Ctor) {
   return new Ctor(buffer.slice(offset, offset + n * Ctor.BYTES_PER_ELEMENT));
 }
 
-/** Read every data trait of the model; throws with a readable message on inconsistency. */
-export function decode(model) {
-  const shape = model.get("_shape") || [];
+/**
+ * Read every data trait of the model; throws with a readable message on inconsistency.
+ * `overrides` holds arrays that arrived in chunks instead of in their traits.
+ */
+export function decode(model, overrides = {}) {
+  const get = (name) => (name in overrides ? overrides[name] : model.get(name));
+  const shape = get("_shape") || [];
   if (shape.length !== 3) throw new Error("the widget has no data (missing _shape)");
   const [E, T, U] = shape.map(Number);
   const N = E * T * U;
-  const nc = Number(model.get("_n_components"));
-  const raw = toTyped(model.get("_positions"), Float32Array);
+  const nc = Number(get("_n_components"));
+  const raw = toTyped(get("_positions"), Float32Array);
   if (raw.length !== N * nc) {
     throw new Error(`positions hold ${raw.length} values; expected ${N} x ${nc}`);
   }
@@ -55,12 +61,12 @@ export function decode(model) {
     min.fill(-1);
     max.fill(1);
   }
-  const nodeClass = toTyped(model.get("_node_class"), Uint8Array);
-  const clusters = toTyped(model.get("_clusters"), Int32Array);
-  const intrastep = toTyped(model.get("_intrastep"), Float32Array);
-  const interstep = toTyped(model.get("_interstep"), Float32Array);
-  const labels = model.get("_labels") || {};
-  const metrics = model.get("_metrics") || { epochs: [], series: [] };
+  const nodeClass = toTyped(get("_node_class"), Uint8Array);
+  const clusters = toTyped(get("_clusters"), Int32Array);
+  const intrastep = toTyped(get("_intrastep"), Float32Array);
+  const interstep = toTyped(get("_interstep"), Float32Array);
+  const labels = get("_labels") || {};
+  const metrics = get("_metrics") || { epochs: [], series: [] };
   return {
     E,
     T,
@@ -83,6 +89,12 @@ export function decode(model) {
   };
 }
 
+/** Node indices of a `selected_points` value (binary uint32, or a plain list). */
+export function pointIndices(value) {
+  if (value == null) return new Uint32Array(0);
+  return toTyped(value, Uint32Array);
+}
+
 export function finiteRange(arr) {
   let lo = Infinity;
   let hi = -Infinity;
@@ -103,4 +115,18 @@ export function finiteRange(arr) {
 /** Node index decomposition (slice-major: node = (e*T + t)*U + u). */
 export function nodeIndex(d, e, t, u) {
   return (e * d.T + t) * d.U + u;
+}
+
+/**
+ * Slice visibility under the epoch and timestep filters: Uint8Array(E*T), 1 where
+ * lo <= epoch <= hi and lo <= timestep <= hi (labels, not positions; null = no bound).
+ */
+export function sliceVisibility(d, epochRange, timeRange) {
+  const inside = (v, r) => !r || ((r[0] == null || v >= r[0]) && (r[1] == null || v <= r[1]));
+  const out = new Uint8Array(d.E * d.T);
+  for (let e = 0; e < d.E; e++) {
+    if (!inside(d.epochs[e], epochRange)) continue;
+    for (let t = 0; t < d.T; t++) out[e * d.T + t] = inside(d.timesteps[t], timeRange) ? 1 : 0;
+  }
+  return out;
 }

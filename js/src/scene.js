@@ -1,93 +1,16 @@
 // three.js scene: one shared point geometry drawn twice (faint other-epoch context, current epoch),
-// colour / filtering / dimming on the GPU via uniforms and small data textures.
+// colour / filtering / selection / highlighting on the GPU via uniforms, small data textures and a
+// per-node selection attribute; trajectories of selected units with their direction of time.
 import * as THREE from "three";
 import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
-import { GLSL_COLORS, PALETTE, hexToRgb } from "./colors.js";
+import { PALETTE, hexToRgb, viridisBytes } from "./colors.js";
+import { FRAGMENT, TEX_W, VERTEX } from "./shaders.js";
+import { boundsOf, nearestIn, projectPoints } from "./projection.js";
 import { finiteRange } from "./data.js";
+import { ARROW_FRAGMENT, ARROW_VERTEX, LINE_FRAGMENT, LINE_VERTEX, trajectoryGeometry } from "./trajectories.js";
 
-const TEX_W = 2048;
 const LOD_POINTS = 40000;
 const MISSING = -1.0e30;
-
-const VERTEX = `
-uniform int uT;
-uniform int uU;
-uniform int uEpoch;
-uniform int uTimestep;
-uniform int uMode;
-uniform float uNE;
-uniform float uNT;
-uniform float uContext;
-uniform float uPlaying;
-uniform float uSelActive;
-uniform float uPointSize;
-uniform vec3 uBg;
-uniform vec2 uIntraRange;
-uniform vec2 uInterRange;
-uniform sampler2D tSel;
-uniform sampler2D tCluster;
-uniform sampler2D tIntra;
-uniform sampler2D tInter;
-uniform vec3 uPalette[20];
-attribute float aClass;
-varying vec3 vColor;
-${GLSL_COLORS}
-float fetch1(sampler2D t, int i) {
-  return texelFetch(t, ivec2(i % ${TEX_W}, i / ${TEX_W}), 0).r;
-}
-void main() {
-  int id = gl_VertexID;
-  int tu = uT * uU;
-  int e = id / tu;
-  int rem = id - e * tu;
-  int t = rem / uU;
-  int u = rem - t * uU;
-  vec3 grey = vec3(0.6);
-  vec3 c;
-  if (uMode == 0) {
-    c = viridis(uNE > 1.0 ? float(e) / (uNE - 1.0) : 0.5);
-  } else if (uMode == 1) {
-    c = viridis(uNT > 1.0 ? float(t) / (uNT - 1.0) : 0.5);
-  } else if (uMode == 2) {
-    c = hsl2rgb(fract(float(u) * 0.618033988749895), 0.65, 0.5);
-  } else if (uMode == 3) {
-    float k = fetch1(tCluster, u);
-    c = k < 0.0 ? grey : uPalette[int(mod(k, 20.0))];
-  } else if (uMode == 4) {
-    float h = fetch1(tIntra, e * uT + t);
-    c = h < -1.0e29 ? grey : viridis((h - uIntraRange.x) / (uIntraRange.y - uIntraRange.x));
-  } else if (uMode == 5) {
-    float h = fetch1(tInter, e * uU + u);
-    c = h < -1.0e29 ? grey : viridis((h - uInterRange.x) / (uInterRange.y - uInterRange.x));
-  } else {
-    c = aClass > 254.5 ? grey : uPalette[int(mod(aClass, 20.0))];
-  }
-  float size = uPointSize;
-  float fade = 0.0;
-  bool selected = fetch1(tSel, u) > 0.5;
-  if (uContext > 0.5) {
-    fade = 0.8;
-    size *= 0.75;
-  } else if (uPlaying > 0.5) {
-    if (t == uTimestep) size *= 2.0; else fade = 0.5;
-  }
-  if (uSelActive > 0.5) {
-    if (selected) size *= 1.3; else fade = max(fade, uContext > 0.5 ? 0.95 : 0.82);
-  }
-  vColor = mix(c, uBg, fade);
-  gl_PointSize = size;
-  gl_Position = projectionMatrix * modelViewMatrix * vec4(position, 1.0);
-}
-`;
-
-const FRAGMENT = `
-varying vec3 vColor;
-void main() {
-  vec2 d = gl_PointCoord - 0.5;
-  if (dot(d, d) > 0.25) discard;
-  gl_FragColor = vec4(vColor, 1.0);
-}
-`;
 
 function dataTexture(values, fill) {
   const n = Math.max(1, values ? values.length : 1);
@@ -106,6 +29,13 @@ function dataTexture(values, fill) {
   return tex;
 }
 
+function writeTexture(tex, values) {
+  const img = tex.image.data;
+  img.fill(0);
+  img.set(values);
+  tex.needsUpdate = true;
+}
+
 export const MODE_INDEX = {
   epoch: 0,
   timestep: 1,
@@ -115,6 +45,8 @@ export const MODE_INDEX = {
   interstep_entropy: 5,
   class: 6,
 };
+
+const HOVER_KIND = { unit: 1, cluster: 2, class: 3 };
 
 export class PointScene {
   constructor(container, data, { width, height, onChange }) {
@@ -128,7 +60,8 @@ export class PointScene {
       throw new Error(`WebGL is unavailable, so the explorer cannot draw (${err.message || err}).`);
     }
     if (!this.renderer.getContext()) throw new Error("WebGL is unavailable, so the explorer cannot draw.");
-    this.renderer.setPixelRatio(Math.min(2, window.devicePixelRatio || 1));
+    this.pixelRatio = Math.min(2, window.devicePixelRatio || 1);
+    this.renderer.setPixelRatio(this.pixelRatio);
     this.renderer.setSize(width, height);
     this.canvas = this.renderer.domElement;
     container.appendChild(this.canvas);
@@ -139,6 +72,9 @@ export class PointScene {
     this.geometry.setAttribute("position", new THREE.BufferAttribute(d.positions, 3));
     const cls = d.nodeClass || new Uint8Array(d.N).fill(255);
     this.geometry.setAttribute("aClass", new THREE.BufferAttribute(cls, 1));
+    this.pointMask = new Uint8Array(d.N);
+    this.selAttr = new THREE.BufferAttribute(this.pointMask, 1);
+    this.geometry.setAttribute("aSel", this.selAttr);
     const { min, max } = d.bbox;
     this.geometry.boundingBox = new THREE.Box3(new THREE.Vector3(...min), new THREE.Vector3(...max));
     this.geometry.boundingSphere = new THREE.Sphere();
@@ -155,12 +91,19 @@ export class PointScene {
     }
     this.geometry.boundingSphere.radius = Math.sqrt(r2);
 
-    this.selection = new Float32Array(d.U);
+    this.unitSelection = new Float32Array(d.U);
+    this.visible = new Float32Array(d.E * d.T).fill(1);
+    const lut = new THREE.DataTexture(viridisBytes(), 256, 1, THREE.RGBAFormat, THREE.UnsignedByteType);
+    lut.minFilter = THREE.NearestFilter;
+    lut.magFilter = THREE.NearestFilter;
+    lut.needsUpdate = true;
     this.textures = {
-      sel: dataTexture(this.selection, 0),
+      sel: dataTexture(this.unitSelection, 0),
+      vis: dataTexture(this.visible, 1),
       cluster: dataTexture(d.clusters ? Float32Array.from(d.clusters) : null, -1),
       intra: dataTexture(d.intrastep, MISSING),
       inter: dataTexture(d.interstep, MISSING),
+      viridis: lut,
     };
     const intraRange = finiteRange(d.intrastep);
     const interRange = finiteRange(d.interstep);
@@ -170,22 +113,27 @@ export class PointScene {
     const uniforms = () => ({
       uT: { value: d.T },
       uU: { value: d.U },
-      uEpoch: { value: 0 },
       uTimestep: { value: 0 },
       uMode: { value: 0 },
+      uSelMode: { value: 0 },
+      uHoverKind: { value: 0 },
+      uHoverValue: { value: -1 },
       uNE: { value: d.E },
       uNT: { value: d.T },
       uContext: { value: 0 },
       uPlaying: { value: 0 },
       uSelActive: { value: 0 },
       uPointSize: { value: base },
+      uPixelRatio: { value: this.pixelRatio },
       uBg: { value: new THREE.Vector3(1, 1, 1) },
       uIntraRange: { value: new THREE.Vector2(...intraRange) },
       uInterRange: { value: new THREE.Vector2(...interRange) },
       tSel: { value: this.textures.sel },
+      tVis: { value: this.textures.vis },
       tCluster: { value: this.textures.cluster },
       tIntra: { value: this.textures.intra },
       tInter: { value: this.textures.inter },
+      tViridis: { value: this.textures.viridis },
       uPalette: { value: PALETTE.map((h) => new THREE.Vector3(...hexToRgb(h))) },
     });
     this.contextMaterial = new THREE.ShaderMaterial({
@@ -203,14 +151,12 @@ export class PointScene {
     // Other epochs as faint context: rendered into an offscreen target only when the camera,
     // colours or selection change, so scrubbing epochs and playing timesteps redraw just the
     // current epoch over a cached image. While the camera moves, a subsample stands in.
-    this.contextMaterial.uniforms.uEpoch.value = -1;
     this.contextScene = new THREE.Scene();
     this.contextPoints = new THREE.Points(this.geometry, this.contextMaterial);
     this.contextPoints.frustumCulled = false;
     const stride = Math.max(1, Math.ceil(d.N / LOD_POINTS));
     this.lodGeometry = new THREE.BufferGeometry();
-    this.lodGeometry.setAttribute("position", this.geometry.getAttribute("position"));
-    this.lodGeometry.setAttribute("aClass", this.geometry.getAttribute("aClass"));
+    for (const name of ["position", "aClass", "aSel"]) this.lodGeometry.setAttribute(name, this.geometry.getAttribute(name));
     if (stride > 1) {
       const idx = new Uint32Array(Math.ceil(d.N / stride));
       for (let i = 0; i < idx.length; i++) idx[i] = i * stride;
@@ -238,20 +184,32 @@ export class PointScene {
     this.renderer.autoClear = false;
 
     this.currentGeometry = new THREE.BufferGeometry();
-    this.currentGeometry.setAttribute("position", this.geometry.getAttribute("position"));
-    this.currentGeometry.setAttribute("aClass", this.geometry.getAttribute("aClass"));
+    for (const name of ["position", "aClass", "aSel"]) this.currentGeometry.setAttribute(name, this.geometry.getAttribute(name));
     this.currentGeometry.boundingSphere = this.geometry.boundingSphere.clone();
     this.currentPoints = new THREE.Points(this.currentGeometry, this.currentMaterial);
     this.currentPoints.frustumCulled = false;
     this.currentPoints.renderOrder = 1;
     this.scene.add(this.currentPoints);
 
-    this.trajMaterial = new THREE.LineBasicMaterial({ color: 0x222222, transparent: true, opacity: 0.75 });
-    this.trajGeometry = new THREE.BufferGeometry();
-    this.trajectories = new THREE.LineSegments(this.trajGeometry, this.trajMaterial);
-    this.trajectories.frustumCulled = false;
-    this.trajectories.renderOrder = 2;
-    this.scene.add(this.trajectories);
+    this.lineMaterial = new THREE.ShaderMaterial({ vertexShader: LINE_VERTEX, fragmentShader: LINE_FRAGMENT, depthTest: false });
+    this.arrowMaterial = new THREE.ShaderMaterial({
+      uniforms: { uViewport: { value: new THREE.Vector2(width, height) }, uArrowSize: { value: 7 } },
+      vertexShader: ARROW_VERTEX,
+      fragmentShader: ARROW_FRAGMENT,
+      depthTest: false,
+      side: THREE.DoubleSide,
+    });
+    this.lineGeometry = new THREE.BufferGeometry();
+    this.arrowGeometry = new THREE.BufferGeometry();
+    this.lines = new THREE.LineSegments(this.lineGeometry, this.lineMaterial);
+    this.arrows = new THREE.Mesh(this.arrowGeometry, this.arrowMaterial);
+    for (const [obj, order] of [[this.lines, 2], [this.arrows, 3]]) {
+      obj.frustumCulled = false;
+      obj.renderOrder = order;
+      this.scene.add(obj);
+    }
+    this.showTrajectories = true;
+    this.theme = { foreground: "#1f1f1f", background: "#ffffff" };
 
     this.perspective = new THREE.PerspectiveCamera(45, width / height, 1e-3, 1e6);
     this.ortho = new THREE.OrthographicCamera(-1, 1, 1, -1, -1e6, 1e6);
@@ -274,6 +232,7 @@ export class PointScene {
     });
     this.epoch = 0;
     this.showContext = true;
+    this.selectedUnits = [];
     this.projectionDirty = true;
     this.setView("3d");
     this.setEpoch(0);
@@ -289,7 +248,6 @@ export class PointScene {
     this.epoch = e;
     const tu = d.T * d.U;
     this.currentGeometry.setDrawRange(e * tu, tu);
-    this.currentMaterial.uniforms.uEpoch.value = e;
     this.projectionDirty = true;
     this.updateTrajectories();
   }
@@ -311,61 +269,115 @@ export class PointScene {
   setShowContext(show) {
     this.showContext = show;
     this.contextDirty = true;
+    this.projectionDirty = true;
+  }
+
+  /** Slice visibility (epoch and timestep filters): Float32Array/Uint8Array of E*T, 1 = shown. */
+  setVisibility(visible) {
+    this.visible.set(visible);
+    writeTexture(this.textures.vis, this.visible);
+    this.contextDirty = true;
+    this.projectionDirty = true;
+    this.updateTrajectories();
+  }
+
+  isVisible(e, t) {
+    return this.visible[e * this.data.T + t] > 0.5;
   }
 
   pointsDrawn() {
     const d = this.data;
-    return this.showContext ? d.N : d.T * d.U;
+    let slices = 0;
+    for (let e = 0; e < d.E; e++) {
+      if (!this.showContext && e !== this.epoch) continue;
+      for (let t = 0; t < d.T; t++) slices += this.visible[e * d.T + t] > 0.5 ? 1 : 0;
+    }
+    return slices * d.U;
   }
 
   setTheme(theme) {
+    this.theme = theme;
     const bg = new THREE.Color(theme.background);
-    const fg = new THREE.Color(theme.foreground);
     this.renderer.setClearColor(bg, 1);
     const srgb = {};
     bg.getRGB(srgb, THREE.SRGBColorSpace);
     this.forEachMaterial((u) => u.uBg.value.set(srgb.r, srgb.g, srgb.b));
-    this.trajMaterial.color.copy(fg);
-    this.contextDirty = true;
-  }
-
-  /** Mark the selected units (a Set of unit positions). */
-  setSelection(indices) {
-    this.selection.fill(0);
-    for (const i of indices) this.selection[i] = 1;
-    const img = this.textures.sel.image.data;
-    img.fill(0);
-    img.set(this.selection);
-    this.textures.sel.needsUpdate = true;
-    this.selectedUnits = Array.from(indices).sort((a, b) => a - b);
-    this.forEachMaterial((u) => (u.uSelActive.value = indices.size > 0 ? 1 : 0));
     this.contextDirty = true;
     this.updateTrajectories();
   }
 
+  /** "units" or "points": which selection the dimming follows. */
+  setSelectionMode(mode) {
+    this.selectionMode = mode === "points" ? "points" : "units";
+    this.forEachMaterial((u) => (u.uSelMode.value = this.selectionMode === "points" ? 1 : 0));
+    this.refreshSelectionActive();
+    this.updateTrajectories();
+  }
+
+  /** Mark the selected units (a Set of unit positions). */
+  setUnitSelection(indices) {
+    this.unitSelection.fill(0);
+    for (const i of indices) this.unitSelection[i] = 1;
+    writeTexture(this.textures.sel, this.unitSelection);
+    this.selectedUnits = Array.from(indices).sort((a, b) => a - b);
+    this.refreshSelectionActive();
+    this.updateTrajectories();
+  }
+
+  /** Mark the selected points (a 0/1 Uint8Array mask over all nodes). */
+  setPointSelection(mask) {
+    this.pointMask.set(mask);
+    this.pointCount = 0;
+    for (let i = 0; i < mask.length; i++) this.pointCount += mask[i];
+    this.selAttr.needsUpdate = true;
+    this.refreshSelectionActive();
+  }
+
+  refreshSelectionActive() {
+    const active = this.selectionMode === "points" ? (this.pointCount || 0) > 0 : this.selectedUnits.length > 0;
+    this.forEachMaterial((u) => (u.uSelActive.value = active ? 1 : 0));
+    this.contextDirty = true;
+  }
+
+  /** Emphasise the points of one unit / cluster / class (legend hover); null clears it. */
+  setHover(hover) {
+    const kind = hover ? HOVER_KIND[hover.kind] || 0 : 0;
+    this.forEachMaterial((u) => {
+      u.uHoverKind.value = kind;
+      u.uHoverValue.value = hover ? hover.value : -1;
+    });
+    this.contextDirty = true;
+  }
+
+  setShowTrajectories(show) {
+    this.showTrajectories = !!show;
+    this.updateTrajectories();
+  }
+
+  /** Number of trajectories drawn (selected units in units mode, current epoch). */
+  trajectoryCount() {
+    return this.lines.visible ? this.trajUnits : 0;
+  }
+
   updateTrajectories() {
-    const d = this.data;
-    const units = (this.selectedUnits || []).slice(0, 1000);
-    const segs = Math.max(0, d.T - 1);
-    const arr = new Float32Array(units.length * segs * 6);
-    let k = 0;
-    for (const u of units) {
-      for (let t = 0; t < segs; t++) {
-        const a = ((this.epoch * d.T + t) * d.U + u) * 3;
-        const b = ((this.epoch * d.T + t + 1) * d.U + u) * 3;
-        arr[k++] = d.positions[a];
-        arr[k++] = d.positions[a + 1];
-        arr[k++] = d.positions[a + 2];
-        arr[k++] = d.positions[b];
-        arr[k++] = d.positions[b + 1];
-        arr[k++] = d.positions[b + 2];
-      }
-    }
-    this.trajGeometry.dispose();
-    this.trajGeometry = new THREE.BufferGeometry();
-    this.trajGeometry.setAttribute("position", new THREE.BufferAttribute(arr, 3));
-    this.trajectories.geometry = this.trajGeometry;
-    this.trajectories.visible = arr.length > 0;
+    const units = this.showTrajectories && this.selectionMode !== "points" ? this.selectedUnits.slice(0, 1000) : [];
+    const g = trajectoryGeometry(this.data, this.epoch, units, (e, t) => this.isVisible(e, t), this.theme);
+    this.lineGeometry.dispose();
+    this.arrowGeometry.dispose();
+    this.lineGeometry = new THREE.BufferGeometry();
+    this.lineGeometry.setAttribute("position", new THREE.BufferAttribute(g.linePositions, 3));
+    this.lineGeometry.setAttribute("color", new THREE.BufferAttribute(g.lineColors, 3));
+    this.arrowGeometry = new THREE.BufferGeometry();
+    this.arrowGeometry.setAttribute("position", new THREE.BufferAttribute(g.arrowTo, 3));
+    this.arrowGeometry.setAttribute("aFrom", new THREE.BufferAttribute(g.arrowFrom, 3));
+    this.arrowGeometry.setAttribute("aCorner", new THREE.BufferAttribute(g.arrowCorner, 2));
+    this.arrowGeometry.setAttribute("color", new THREE.BufferAttribute(g.arrowColors, 3));
+    this.lines.geometry = this.lineGeometry;
+    this.arrows.geometry = this.arrowGeometry;
+    this.lines.visible = g.linePositions.length > 0;
+    this.arrows.visible = g.arrowTo.length > 0;
+    this.trajUnits = g.units;
+    this.arrowCount = g.arrowTo.length / 9;
   }
 
   setView(mode) {
@@ -460,6 +472,9 @@ export class PointScene {
 
   render() {
     const r = this.renderer;
+    const size = r.getDrawingBufferSize(new THREE.Vector2());
+    this.arrowMaterial.uniforms.uViewport.value.copy(size);
+    this.arrowMaterial.uniforms.uArrowSize.value = 7 * r.getPixelRatio();
     r.setRenderTarget(null);
     r.clear();
     if (this.showContext) {
@@ -471,7 +486,6 @@ export class PointScene {
         this.contextDirty = true;
       } else {
         if (this.contextDirty) {
-          const size = r.getDrawingBufferSize(new THREE.Vector2());
           if (this.contextTarget.width !== size.x || this.contextTarget.height !== size.y) {
             this.contextTarget.setSize(size.x, size.y);
           }
@@ -490,59 +504,82 @@ export class PointScene {
     r.render(this.scene, this.camera);
   }
 
+  /** Project nodes [start, start + count) into out (CSS pixels; NaN where not drawn). */
+  projectRange(start, count, out) {
+    const d = this.data;
+    projectPoints(d.positions, start, count, this.viewProjection(), this.width, this.height, out, {
+      visible: this.visible,
+      U: d.U,
+    });
+  }
+
+  /** Clip-space projection matrix elements of the current camera. */
+  viewProjection() {
+    this.camera.updateMatrixWorld();
+    return new THREE.Matrix4().multiplyMatrices(this.camera.projectionMatrix, this.camera.matrixWorldInverse).elements;
+  }
+
   /**
-   * Screen coordinates (CSS pixels) of the current epoch's points, cached until the camera or
-   * epoch changes. Returns Float32Array of length 2*T*U (NaN for points behind the camera).
+   * Screen coordinates (CSS pixels) of the current epoch's points, cached until the camera,
+   * epoch or filters change: Float32Array of 2*T*U (NaN for points hidden by a filter or behind
+   * the camera).
    */
   projectCurrent() {
     if (!this.projectionDirty && this.projected) return this.projected;
     const d = this.data;
     const tu = d.T * d.U;
     const out = this.projected && this.projected.length === 2 * tu ? this.projected : new Float32Array(2 * tu);
-    this.camera.updateMatrixWorld();
-    const m = new THREE.Matrix4().multiplyMatrices(this.camera.projectionMatrix, this.camera.matrixWorldInverse).elements;
-    const p = d.positions;
-    const w2 = this.width / 2;
-    const h2 = this.height / 2;
-    const off = this.epoch * tu * 3;
-    for (let i = 0; i < tu; i++) {
-      const x = p[off + 3 * i];
-      const y = p[off + 3 * i + 1];
-      const z = p[off + 3 * i + 2];
-      const w = m[3] * x + m[7] * y + m[11] * z + m[15];
-      if (w <= 0) {
-        out[2 * i] = NaN;
-        out[2 * i + 1] = NaN;
-        continue;
-      }
-      out[2 * i] = ((m[0] * x + m[4] * y + m[8] * z + m[12]) / w + 1) * w2;
-      out[2 * i + 1] = (1 - (m[1] * x + m[5] * y + m[9] * z + m[13]) / w) * h2;
-    }
+    this.projectRange(this.epoch * tu, tu, out);
     this.projected = out;
+    this.projectedAll = null;
     this.projectionDirty = false;
+    return out;
+  }
+
+  /** Screen coordinates of every drawn node (other epochs only when shown): 2*N floats. */
+  projectDrawn() {
+    const current = this.projectCurrent();
+    if (this.projectedAll) return this.projectedAll;
+    const d = this.data;
+    const tu = d.T * d.U;
+    const out = new Float32Array(2 * d.N).fill(NaN);
+    if (this.showContext) this.projectRange(0, d.N, out);
+    else out.set(current, 2 * this.epoch * tu);
+    this.projectedAll = out;
     return out;
   }
 
   /** Nearest current-epoch point to (x, y) within radius pixels: its index within the epoch, or -1. */
   nearest(x, y, radius) {
-    const pr = this.projectCurrent();
-    let best = -1;
-    let bestD = radius * radius;
-    for (let i = 0, n = pr.length / 2; i < n; i++) {
-      const dx = pr[2 * i] - x;
-      const dy = pr[2 * i + 1] - y;
-      const dd = dx * dx + dy * dy;
-      if (dd <= bestD) {
-        bestD = dd;
-        best = i;
-      }
-    }
-    return best;
+    return nearestIn(this.projectCurrent(), x, y, radius);
   }
 
-  toDataURL() {
-    this.render();
-    return this.canvas.toDataURL("image/png");
+  /** CSS-pixel box [x0, y0, x1, y1] holding every drawn point (for cropping figures). */
+  drawnBounds() {
+    return boundsOf(this.projectDrawn(), this.width, this.height);
+  }
+
+  /**
+   * Render once at `scale` x the CSS size and hand the canvas to `use` synchronously (the
+   * drawing buffer is not preserved), then restore the on-screen resolution.
+   */
+  renderScaled(scale, use) {
+    const r = this.renderer;
+    const ratio = Math.max(0.5, Math.min(8, scale));
+    r.setPixelRatio(ratio);
+    r.setSize(this.width, this.height, false);
+    this.forEachMaterial((u) => (u.uPixelRatio.value = ratio));
+    this.contextDirty = true;
+    try {
+      this.render();
+      return use(this.canvas, ratio);
+    } finally {
+      r.setPixelRatio(this.pixelRatio);
+      r.setSize(this.width, this.height, false);
+      this.forEachMaterial((u) => (u.uPixelRatio.value = this.pixelRatio));
+      this.contextDirty = true;
+      this.render();
+    }
   }
 
   dispose() {
@@ -553,10 +590,12 @@ export class PointScene {
     this.quadMaterial.dispose();
     this.quadScene.children[0].geometry.dispose();
     this.currentGeometry.dispose();
-    this.trajGeometry.dispose();
+    this.lineGeometry.dispose();
+    this.arrowGeometry.dispose();
     this.contextMaterial.dispose();
     this.currentMaterial.dispose();
-    this.trajMaterial.dispose();
+    this.lineMaterial.dispose();
+    this.arrowMaterial.dispose();
     for (const t of Object.values(this.textures)) t.dispose();
     this.renderer.dispose();
     this.renderer.forceContextLoss();

@@ -1,4 +1,5 @@
-// Screen-space selection: box and lasso tests against projected points, click picking.
+// Screen-space selection: box and lasso tests against projected points, and how a new hit set
+// combines with the previous selection. Pure functions except the SVG overlay class.
 
 export function pointInPolygon(x, y, poly) {
   let inside = false;
@@ -10,46 +11,54 @@ export function pointInPolygon(x, y, poly) {
   return inside;
 }
 
-/** Units (positions within the unit axis) having at least one projected point inside the shape. */
-export function unitsInShape(projected, U, shape) {
-  const hit = new Set();
-  const n = projected.length / 2;
+/** A predicate (x, y) -> bool for a box or lasso shape (screen coordinates). */
+export function shapeTest(shape) {
   if (shape.kind === "box") {
     const x0 = Math.min(shape.x0, shape.x1);
     const x1 = Math.max(shape.x0, shape.x1);
     const y0 = Math.min(shape.y0, shape.y1);
     const y1 = Math.max(shape.y0, shape.y1);
-    for (let i = 0; i < n; i++) {
-      const x = projected[2 * i];
-      const y = projected[2 * i + 1];
-      if (x >= x0 && x <= x1 && y >= y0 && y <= y1) hit.add(i % U);
-    }
-  } else {
-    const poly = shape.points;
-    if (poly.length < 3) return hit;
-    let x0 = Infinity;
-    let x1 = -Infinity;
-    let y0 = Infinity;
-    let y1 = -Infinity;
-    for (const [x, y] of poly) {
-      x0 = Math.min(x0, x);
-      x1 = Math.max(x1, x);
-      y0 = Math.min(y0, y);
-      y1 = Math.max(y1, y);
-    }
-    for (let i = 0; i < n; i++) {
-      const u = i % U;
-      if (hit.has(u)) continue;
-      const x = projected[2 * i];
-      const y = projected[2 * i + 1];
-      if (x < x0 || x > x1 || y < y0 || y > y1) continue;
-      if (pointInPolygon(x, y, poly)) hit.add(u);
-    }
+    return (x, y) => x >= x0 && x <= x1 && y >= y0 && y <= y1;
   }
+  const poly = shape.points || [];
+  if (poly.length < 3) return () => false;
+  let x0 = Infinity;
+  let x1 = -Infinity;
+  let y0 = Infinity;
+  let y1 = -Infinity;
+  for (const [x, y] of poly) {
+    x0 = Math.min(x0, x);
+    x1 = Math.max(x1, x);
+    y0 = Math.min(y0, y);
+    y1 = Math.max(y1, y);
+  }
+  return (x, y) => x >= x0 && x <= x1 && y >= y0 && y <= y1 && pointInPolygon(x, y, poly);
+}
+
+/**
+ * Indices i (into `projected`, 2 floats per point; NaN = not drawn) whose point lies inside the
+ * shape, for which `keep(i)` holds. Returns a Uint32Array in increasing order.
+ */
+export function pointsInShape(projected, shape, keep = () => true) {
+  const inside = shapeTest(shape);
+  const n = projected.length / 2;
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const x = projected[2 * i];
+    const y = projected[2 * i + 1];
+    if (x === x && inside(x, y) && keep(i)) out.push(i);
+  }
+  return Uint32Array.from(out);
+}
+
+/** Units (i % U) having at least one projected point inside the shape (and kept). */
+export function unitsInShape(projected, U, shape, keep = () => true) {
+  const hit = new Set();
+  for (const i of pointsInShape(projected, shape, keep)) hit.add(i % U);
   return hit;
 }
 
-/** Combine a previous selection with new hits: replace, add (shift) or subtract (alt). */
+/** Combine a previous selection (Set) with new hits: replace, add (shift) or subtract (alt). */
 export function combine(previous, hits, op) {
   if (op === "add") return new Set([...previous, ...hits]);
   if (op === "subtract") {
@@ -58,6 +67,30 @@ export function combine(previous, hits, op) {
     return out;
   }
   return new Set(hits);
+}
+
+/** The same for a point selection held as a 0/1 mask (Uint8Array); returns a new mask. */
+export function combineMask(mask, hits, op) {
+  const out = op === "replace" ? new Uint8Array(mask.length) : Uint8Array.from(mask);
+  const v = op === "subtract" ? 0 : 1;
+  for (const i of hits) out[i] = v;
+  return out;
+}
+
+/** Sorted indices of the set entries of a mask. */
+export function maskToIndices(mask) {
+  let n = 0;
+  for (let i = 0; i < mask.length; i++) n += mask[i];
+  const out = new Uint32Array(n);
+  for (let i = 0, k = 0; i < mask.length; i++) if (mask[i]) out[k++] = i;
+  return out;
+}
+
+/** A mask of length n from indices (out-of-range indices are ignored). */
+export function indicesToMask(indices, n) {
+  const mask = new Uint8Array(n);
+  for (const i of indices) if (i >= 0 && i < n) mask[i] = 1;
+  return mask;
 }
 
 export function modifierOp(event) {

@@ -199,6 +199,8 @@ def test_wheel_contains_the_bundle(tmp_path):
     with zipfile.ZipFile(wheels[0]) as zf:
         names = zf.namelist()
         assert "mmphate/explorer/static/widget.js" in names
+        # the colour definitions both sides read
+        assert "mmphate/explorer/palette.json" in names
         code = zf.read("mmphate/explorer/static/widget.js").decode("utf-8")
     assert len(code) > 100_000  # three.js is inside
     assert "export" in code and "render" in code

@@ -239,7 +239,7 @@ def test_selection_order_and_duplicates(rec, emb):
 
 def test_selected_nodes_and_hidden(rec, emb):
     w = Explorer(emb, rec, clusters=np.arange(U), intrastep=np.arange(E * T, dtype=float))
-    with pytest.raises(ValueError, match="no units are selected"):
+    with pytest.raises(ValueError, match="nothing is selected"):
         w.selected_hidden()
     assert len(w.selected_nodes()) == 0
     w.selected_units = ["h4", "h2"]

@@ -18,6 +18,10 @@ Fixtures
 ``explorer`` / ``lab_explorer``
     The explorer widget on a synthetic recording with a known 2-D layout, displayed
     in a freshly executed notebook (both applications / JupyterLab only).
+``grid_pages``
+    ``grid_pages(host)``: the "grid" explorer (units on a 4 x 4 grid, positions streamed in
+    chunks), opened once per application and session and shared by the tests that use it;
+    each test starts with :meth:`uitools.GridPage.reset`.
 
 Failure screenshots go to ``$MMPHATE_UI_ARTIFACTS`` (default: a new temporary folder,
 printed with the failure).  Run only this tier with ``pytest -m ui``; skip it with
@@ -40,10 +44,12 @@ from uitools import (
     KERNEL_READY_TIMEOUT,
     RUN_ALL_TIMEOUT,
     ExplorerPage,
+    GridPage,
     JupyterServer,
     Kernel,
     NotebookSession,
     explorer_cells,
+    grid_cells,
     launch_server,
     run_all_cells,
     stop_server,
@@ -93,8 +99,12 @@ def _apps_needed(session: pytest.Session) -> set[str]:
         if "nb7_server" in names:
             apps.add("notebook")
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and "server" in callspec.params:
-            apps.add(callspec.params["server"])
+        if callspec is not None:
+            for key in ("server", "host"):
+                if key in callspec.params:
+                    apps.add(callspec.params[key])
+        if "grid_lab" in names:
+            apps.add("lab")
     return apps
 
 
@@ -168,6 +178,38 @@ def browser(chromium_path: str) -> Iterator[Any]:
             b.close()
 
 
+def open_session(
+    browser: Any,
+    server: JupyterServer,
+    name: str,
+    cells: list[str],
+    run_all: bool,
+    opened: list[tuple[Any, NotebookSession | None, JupyterServer]],
+) -> tuple[Any, NotebookSession]:
+    """Write, open and (optionally) run a notebook; records (context, session, server) in opened."""
+    write_notebook(server.root / name, cells)
+    server.shutdown_kernels()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    page.on(
+        "console",
+        lambda msg: errors.append(f"console.error: {msg.text}") if msg.type == "error" else None,
+    )
+    opened.append((context, None, server))
+    page.goto(server.notebook_url(name), wait_until="domcontentloaded")
+    page.wait_for_function("() => !!window.jupyterapp", timeout=60_000)
+    kernel_id = wait_kernel_settled(page, KERNEL_READY_TIMEOUT)
+    kernel = Kernel(server.runtime_dir / f"kernel-{kernel_id}.json")
+    session = NotebookSession(page, server, name, kernel_id, kernel, errors)
+    opened[-1] = (context, session, server)
+    if run_all:
+        run_all_cells(page, RUN_ALL_TIMEOUT)
+    return context, session
+
+
 @pytest.fixture
 def open_notebook(
     browser: Any, ui_artifacts: Path, request: pytest.FixtureRequest
@@ -178,28 +220,7 @@ def open_notebook(
     def _open(
         server: JupyterServer, name: str, cells: list[str], *, run_all: bool = True
     ) -> NotebookSession:
-        write_notebook(server.root / name, cells)
-        server.shutdown_kernels()
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-        page.on(
-            "console",
-            lambda msg: (
-                errors.append(f"console.error: {msg.text}") if msg.type == "error" else None
-            ),
-        )
-        opened.append((context, None, server))
-        page.goto(server.notebook_url(name), wait_until="domcontentloaded")
-        page.wait_for_function("() => !!window.jupyterapp", timeout=60_000)
-        kernel_id = wait_kernel_settled(page, KERNEL_READY_TIMEOUT)
-        kernel = Kernel(server.runtime_dir / f"kernel-{kernel_id}.json")
-        session = NotebookSession(page, server, name, kernel_id, kernel, errors)
-        opened[-1] = (context, session, server)
-        if run_all:
-            run_all_cells(page, RUN_ALL_TIMEOUT)
+        context, session = open_session(browser, server, name, cells, run_all, opened)
         return session
 
     yield _open
@@ -247,3 +268,57 @@ def lab_explorer(
     ex = ExplorerPage(nb.page, nb)
     ex.wait_ready()
     return ex
+
+
+@pytest.fixture(scope="session")
+def grid_pages(
+    browser: Any,
+    request: pytest.FixtureRequest,
+    ui_artifacts: Path,
+    _jupyter_servers: dict[str, JupyterServer],
+) -> Iterator[Callable[[str], GridPage]]:
+    """``grid_pages("lab" | "notebook")``: the shared grid explorer of that application."""
+    pages: dict[str, GridPage] = {}
+    opened: list[tuple[Any, NotebookSession | None, JupyterServer]] = []
+
+    def get(host: str) -> GridPage:
+        if host not in pages:
+            server = request.getfixturevalue("lab_server" if host == "lab" else "nb7_server")
+            # a different name than the per-test notebooks: this one stays open all session
+            _, session = open_session(
+                browser, server, f"grid-{host}.ipynb", grid_cells(), True, opened
+            )
+            server.keep.add(session.kernel_id)
+            page = GridPage(session.page, session)
+            page.wait_ready()
+            page.assert_points_drawn()
+            pages[host] = page
+        page = pages[host]
+        page.reset()
+        return page
+
+    yield get
+
+    failed = request.session.testsfailed > 0
+    for i, (context, session, server) in enumerate(opened):
+        if failed:
+            try:
+                shot = ui_artifacts / f"grid-{server.app}-{i}.png"
+                context.pages[0].screenshot(path=str(shot), full_page=True)
+                print(f"\nscreenshot: {shot}")
+                if session is not None:
+                    print("page errors:", *session.errors, sep="\n  ")
+            except Exception as exc:  # noqa: BLE001 - best effort diagnostics
+                print(f"\nscreenshot failed: {exc}")
+        if session is not None:
+            session.kernel.close()
+            server.keep.discard(session.kernel_id)
+            if not failed:
+                session.check_errors()
+        context.close()
+
+
+@pytest.fixture
+def grid_lab(grid_pages: Callable[[str], GridPage]) -> GridPage:
+    """The shared grid explorer in JupyterLab, reset."""
+    return grid_pages("lab")

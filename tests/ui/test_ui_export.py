@@ -82,6 +82,11 @@ def test_export_renders_offline(browser, exported: Path, ui_artifacts: Path):
         ex.use_tool("Box select")
         ex.box_drag(0.01, 0.01, 0.45, 0.99)
         ex.wait_attr("selected-count", "6")
+        # unmounting (the cleanup render returns) removes the view and its listeners
+        page.evaluate("() => window.mmphate.cleanup()")
+        expect(page.locator(".mmphate-root")).to_have_count(0)
+        page.mouse.move(10, 10)
+        page.keyboard.press("ArrowRight")
         bad = [e for e in errors if not any(w in e for w in PAGE_ERROR_WHITELIST)]
         assert not bad, "page errors:\n" + "\n".join(bad)
     except Exception:

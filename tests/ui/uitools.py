@@ -62,6 +62,7 @@ class JupyterServer:
     runtime_dir: Path
     proc: subprocess.Popen[bytes]
     log_path: Path
+    keep: set[str] = field(default_factory=set)  # kernels of notebooks shared across tests
 
     def api(self, method: str, path: str) -> Any:
         req = urllib.request.Request(self.url + path, method=method)
@@ -75,9 +76,11 @@ class JupyterServer:
         return f"{self.url}/notebooks/{name}"
 
     def shutdown_kernels(self) -> None:
-        """Shut down every kernel so that old ones do not compete for the CPUs."""
+        """Shut down every kernel (but the shared ones) so that old ones do not compete for the CPUs."""
         try:
             for k in self.api("GET", "/api/kernels"):
+                if k["id"] in self.keep:
+                    continue
                 try:
                     self.api("DELETE", f"/api/kernels/{k['id']}")
                 except urllib.error.URLError:
@@ -179,6 +182,8 @@ def launch_server(app: str, base: Path) -> JupyterServer:
         "--ServerApp.port_retries=0",
         "--ServerApp.token=",
         "--ServerApp.password=",
+        # the tests shut kernels down through the REST API without a browser session
+        "--ServerApp.disable_check_xsrf=True",
         "--ServerApp.ip=127.0.0.1",
         "--allow-root",
         "--expose-app-in-browser",
@@ -668,3 +673,119 @@ class ExplorerPage:
         return sorted(
             self.kernel.poll("sorted(w.selected_units)", lambda v: v == want, timeout=timeout)
         )
+
+
+# --------------------------------------------------------------------------------------
+# The "grid" explorer: units on a 4 x 4 grid with wide gaps, so that gestures drawn in data
+# coordinates have exact expected selections
+# --------------------------------------------------------------------------------------
+
+GRID_EPOCHS = [1, 5, 10]
+GRID_TIMESTEPS = [0, 10, 20, 30]
+GRID_U = 16
+# unit u sits at column u % 4, row u // 4; each timestep moves it by 0.06 and each epoch by 0.03
+GRID_STEP_T = 0.06
+GRID_STEP_E = 0.03
+GRID_MAX = 3 + GRID_STEP_T * (len(GRID_TIMESTEPS) - 1) + GRID_STEP_E * (len(GRID_EPOCHS) - 1)
+
+GRID_CELL = """\
+import json
+import numpy as np
+import pandas as pd
+import mmphate
+
+E, T, U, S = 3, 4, 16, 4
+e, t, u = np.meshgrid(np.arange(E), np.arange(T), np.arange(U), indexing="ij")
+x = u % 4 + {st} * t + {se} * e
+y = u // 4 + {st} * t + {se} * e
+emb = np.stack([x.ravel(), y.ravel()], axis=1)  # slice-major: node = (e*T + t)*U + u
+rec = mmphate.Recording(
+    np.random.default_rng(0).standard_normal((E, T, U, S)).astype(np.float32),
+    epochs={epochs},
+    timesteps={timesteps},
+    units=[str(i) for i in range(U)],
+    metrics=pd.DataFrame(
+        {{"train_loss": [1.0, 0.5, 0.25], "val_loss": [1.2, 0.7, 0.6], "val_accuracy": [0.4, 0.7, 0.9]}},
+        index=pd.Index({epochs}, name="epoch"),
+    ),
+)
+# chunk_bytes: stream the positions in chunks even at this size (the large-payload path)
+w = mmphate.Explorer(emb, recording=rec, view="2d", color_by="unit", chunk_bytes=1024, title="grid")
+w
+"""
+
+
+def grid_cells() -> list[str]:
+    return [
+        GRID_CELL.format(
+            st=GRID_STEP_T, se=GRID_STEP_E, epochs=GRID_EPOCHS, timesteps=GRID_TIMESTEPS
+        )
+    ]
+
+
+def grid_node(e: int, t: int, u: int) -> int:
+    return (e * len(GRID_TIMESTEPS) + t) * GRID_U + u
+
+
+def grid_nodes(epochs, timesteps, units) -> list[int]:
+    """Sorted node indices of the given epoch / timestep positions and units."""
+    return sorted(grid_node(e, t, u) for e in epochs for t in timesteps for u in units)
+
+
+class GridPage(ExplorerPage):
+    """The grid explorer: data coordinates to canvas fractions (the 2-D view's framing rule:
+    the x/y box of every point, 10% margin, widened to the canvas's aspect ratio)."""
+
+    def frac(self, x: float, y: float) -> tuple[float, float]:
+        box = self.canvas.bounding_box()
+        aspect = box["width"] / box["height"]
+        c = GRID_MAX / 2
+        hw = hh = c * 1.1
+        if hw / hh > aspect:
+            hh = hw / aspect
+        else:
+            hw = hh * aspect
+        return 0.5 + (x - c) / (2 * hw), 0.5 - (y - c) / (2 * hh)
+
+    def path(self, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        return [self.frac(x, y) for x, y in points]
+
+    def assert_points_drawn(self, epoch_index: int = 0) -> None:
+        """The canvas shows the current epoch's points where the framing rule puts them."""
+        import numpy as np
+
+        px = self.stable_pixels()
+        mask = ink_mask(px)
+        h, w = mask.shape
+        for u in (0, 5, 10, 15):
+            for t in (0, len(GRID_TIMESTEPS) - 1):
+                fx, fy = self.frac(
+                    u % 4 + GRID_STEP_T * t + GRID_STEP_E * epoch_index,
+                    u // 4 + GRID_STEP_T * t + GRID_STEP_E * epoch_index,
+                )
+                x, y = int(fx * w), int(fy * h)
+                near = mask[max(0, y - 3) : y + 4, max(0, x - 3) : x + 4]
+                assert np.any(near), f"no point drawn for unit {u}, timestep {t} at ({x}, {y})"
+        assert mask.sum() < 0.2 * mask.size, "the canvas is covered, not drawn with points"
+
+    def reset(self) -> None:
+        """Back to the state the notebook made (selections, filters, mode, epoch, tool)."""
+        self.kernel.exec(
+            "w.selection_mode = 'units'; w.selected_units = []; w.selected_points = []\n"
+            "w.epoch_range = None; w.timestep_range = None; w.show_context = True\n"
+            "w.epoch = 1; w.color_by = 'unit'"
+        )
+        from playwright.sync_api import expect
+
+        for name, value in (
+            ("selection-mode", "units"),
+            ("selected-count", "0"),
+            ("selected-points", "0"),
+            ("epoch", "1"),
+            ("epoch-range", "1,10"),
+            ("timestep-range", "0,30"),
+            ("color-by", "unit"),
+        ):
+            self.wait_attr(name, value)
+        expect(self.control("Show other epochs")).to_be_checked()
+        self.page.mouse.move(0, 0)

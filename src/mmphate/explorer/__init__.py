@@ -1,5 +1,6 @@
 """The explorer: an anywidget (three.js front end bundled from ``js/``) over a node embedding,
-its binary payload, and exports (standalone offline HTML, pythreejs scene).
+its binary payload, and exports (standalone offline HTML, pythreejs scene, static small-multiples
+figures with matplotlib).
 
 Nothing in :mod:`mmphate.engine`, :mod:`mmphate.record` or :mod:`mmphate.analysis` imports this
 package; ``make lint`` enforces it.
@@ -20,6 +21,8 @@ __getattr__, __dir__, __all__ = attach(
         "standalone_html": "._page",
         "node_colors": "._colors",
         "to_pythreejs": "._pythreejs",
+        "small_multiples": "._figure",
+        "save_figure": "._figure",
         "COLOR_MODES": "._assets",
     },
 )
@@ -28,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._assets import COLOR_MODES
     from ._colors import node_colors
     from ._export import export_html
+    from ._figure import save_figure, small_multiples
     from ._page import standalone_html
     from ._pythreejs import to_pythreejs
     from ._widget import Explorer, view

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 
-__all__ = ["BUNDLE", "COLOR_MODES", "VIEWS", "PALETTE", "bundle_path"]
+__all__ = ["BUNDLE", "COLOR_MODES", "VIEWS", "PALETTE", "VIRIDIS", "MISSING", "bundle_path"]
 
 #: The bundled front end (three.js included), built from ``js/`` at install time.
 BUNDLE = pathlib.Path(__file__).parent / "static" / "widget.js"
@@ -21,11 +22,14 @@ COLOR_MODES = (
 )
 VIEWS = ("2d", "3d")
 
-#: Categorical palette (clusters, classes); the front end uses the same one.
-PALETTE = (
-    "#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf "
-    "#aec7e8 #ffbb78 #98df8a #ff9896 #c5b0d5 #c49c94 #f7b6d2 #c7c7c7 #dbdb8d #9edae5"
-).split()
+#: Every colour of the explorer, one file read by the front end (bundled) and by Python
+#: (``scripts/make_palette.py`` made it): categorical colours for units, clusters and classes,
+#: matplotlib's viridis as 256 entries, and the colour of missing values.
+PALETTE_FILE = pathlib.Path(__file__).parent / "palette.json"
+_SPEC = json.loads(PALETTE_FILE.read_text(encoding="utf-8"))
+PALETTE: tuple[str, ...] = tuple(_SPEC["categorical"])
+VIRIDIS: tuple[str, ...] = tuple(_SPEC["viridis"])
+MISSING: str = _SPEC["missing"]
 
 
 def bundle_path() -> pathlib.Path:

@@ -1,4 +1,9 @@
-"""RGB colours of every node for a colour mode (the static exports' counterpart of the front end)."""
+"""RGB colours of every node for a colour mode, exactly as the front end's shader draws them.
+
+Both sides read the same definitions (``palette.json``) and follow the same rules: continuous
+modes index the 256-entry viridis table at ``floor(t * 255 + 0.5)`` with ``t`` clipped to
+[0, 1]; categorical modes take palette entry ``code % len(palette)``; missing values are grey.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +11,46 @@ from typing import Any
 
 import numpy as np
 
-from ._assets import COLOR_MODES, PALETTE
+from ._assets import COLOR_MODES, MISSING, PALETTE, VIRIDIS
 
-__all__ = ["node_colors"]
+__all__ = ["node_colors", "viridis", "categorical", "hex_rgb", "value_range"]
 
 
-def _hex_rgb(hexes: list[str]) -> np.ndarray:
+def hex_rgb(hexes: Any) -> np.ndarray:
+    """ "#rrggbb" strings to float32 RGB in [0, 1] (n x 3)."""
     return np.array([[int(h[i : i + 2], 16) / 255 for i in (1, 3, 5)] for h in hexes], np.float32)
 
 
-def _viridis(t: np.ndarray) -> np.ndarray:
-    from matplotlib import colormaps
-
-    t = np.clip(np.nan_to_num(t, nan=0.5), 0, 1)
-    return colormaps["viridis"](t)[:, :3].astype(np.float32)
+_VIRIDIS = hex_rgb(VIRIDIS)
+_PALETTE = hex_rgb(PALETTE)
+_MISSING = hex_rgb([MISSING])[0]
 
 
-def _unit_hue(u: np.ndarray) -> np.ndarray:
-    import colorsys
+def viridis(t: Any) -> np.ndarray:
+    """The explorer's viridis for values in [0, 1] (clipped); NaN gives the missing grey."""
+    t = np.asarray(t, dtype=np.float64)
+    finite = np.isfinite(t)
+    idx = np.minimum(255, np.floor(np.clip(np.where(finite, t, 0.0), 0, 1) * 255 + 0.5))
+    out = _VIRIDIS[idx.astype(np.int64)]
+    out[~finite] = _MISSING
+    return out
 
-    hues = (u * 0.618033988749895) % 1.0
-    return np.array([colorsys.hls_to_rgb(h, 0.5, 0.65) for h in hues], np.float32)
+
+def categorical(codes: Any) -> np.ndarray:
+    """Palette colour of integer codes (negative: missing grey)."""
+    k = np.asarray(codes, dtype=np.int64)
+    out = _PALETTE[np.mod(k, len(_PALETTE))]
+    out[k < 0] = _MISSING
+    return out
+
+
+def value_range(values: np.ndarray) -> tuple[float, float]:
+    """The finite [lo, hi] of a continuous colour mode (as the front end computes it)."""
+    finite = np.isfinite(values)
+    if not finite.any():
+        return 0.0, 1.0
+    lo, hi = float(values[finite].min()), float(values[finite].max())
+    return (lo, hi) if hi > lo else (lo, lo + 1e-6)
 
 
 def node_colors(explorer: Any, color_by: str | None = None) -> np.ndarray:
@@ -51,30 +75,23 @@ def node_colors(explorer: Any, color_by: str | None = None) -> np.ndarray:
     E, T, U, _ = explorer.recording.shape
     node = np.arange(E * T * U)
     e, t, u = node // (T * U), (node // U) % T, node % U
-    pal = _hex_rgb(PALETTE)
-    grey = np.float32(0.6)
     if mode == "epoch":
-        return _viridis(e / max(E - 1, 1))
+        return viridis(e / (E - 1) if E > 1 else np.full(e.shape, 0.5))
     if mode == "timestep":
-        return _viridis(t / max(T - 1, 1))
+        return viridis(t / (T - 1) if T > 1 else np.full(t.shape, 0.5))
     if mode == "unit":
-        return _unit_hue(np.arange(U))[u]
+        return categorical(u)
     if mode == "cluster":
-        k = np.frombuffer(explorer._clusters, np.int32)[u]
-        out = pal[np.mod(k, len(pal))]
-        out[k < 0] = grey
-        return out
+        return categorical(np.frombuffer(explorer._array("_clusters"), np.int32)[u])
     if mode == "class":
-        k = np.frombuffer(explorer._node_class, np.uint8).astype(np.int64)
-        out = pal[np.mod(k, len(pal))]
-        out[k == 255] = grey
-        return out
+        k = np.frombuffer(explorer._array("_node_class"), np.uint8).astype(np.int64)
+        return categorical(np.where(k == 255, -1, k))
     if mode == "intrastep_entropy":
-        vals = np.frombuffer(explorer._intrastep, np.float32)[e * T + t]
+        table = np.frombuffer(explorer._array("_intrastep"), np.float32)
+        vals = table[e * T + t]
     else:
-        vals = np.frombuffer(explorer._interstep, np.float32)[e * U + u]
-    finite = np.isfinite(vals)
-    lo, hi = (vals[finite].min(), vals[finite].max()) if finite.any() else (0.0, 1.0)
-    out = _viridis((vals - lo) / (hi - lo if hi > lo else 1.0))
-    out[~finite] = grey
-    return out
+        table = np.frombuffer(explorer._array("_interstep"), np.float32)
+        vals = table[e * U + u]
+    lo, hi = value_range(table)
+    vals = vals.astype(np.float64)
+    return viridis((vals - lo) / (hi - lo if hi > lo else 1.0))

@@ -1,7 +1,7 @@
 """The standalone offline page of an explorer.
 
 The page inlines the widget's bundled ES module (three.js included) and the binary data
-(base64), and mounts the same ``render`` function as the notebook widget through a small model
+(base64, never chunked), and mounts the same ``render`` function as the notebook widget through a small model
 shim (``get`` / ``set`` / ``on`` / ``off`` / ``save_changes``). It needs no server, no network
 and no CDN: it works when opened from ``file://``.
 """
@@ -12,10 +12,12 @@ import base64
 import html
 import json
 import os
-import tempfile
 from typing import Any
 
+import numpy as np
+
 from ._assets import bundle_path
+from ._files import atomic_path
 
 __all__ = ["standalone_html", "write_html"]
 
@@ -37,7 +39,13 @@ _STATE_TRAITS = (
     "view",
     "show_context",
     "height",
+    "selection_mode",
+    "selected_points",
+    "epoch_range",
+    "timestep_range",
+    "title",
 )
+_BINARY = ("_positions", "_node_class", "_clusters", "_intrastep", "_interstep")
 
 _LOADER = r"""
 const fromB64 = (s) => {
@@ -111,12 +119,16 @@ def standalone_html(explorer: Any, *, title: str | None = None) -> str:
     """
     state: dict[str, Any] = {}
     for name in _STATE_TRAITS:
-        value = getattr(explorer, name)
+        value = explorer._array(name) if name in _BINARY else getattr(explorer, name)
+        if name == "selected_points":
+            value = np.ascontiguousarray(value, dtype=np.uint32).tobytes()
         if isinstance(value, bytes | bytearray | memoryview):
             value = {"$b64": base64.b64encode(bytes(value)).decode("ascii")}
         elif isinstance(value, tuple):
             value = list(value)
         state[name] = value
+    if title is not None and not state.get("title"):
+        state["title"] = title  # saved figures carry the page's title
     bundle = base64.b64encode(bundle_path().read_bytes()).decode("ascii")
     rec = explorer.recording
     if title is None:
@@ -147,15 +159,6 @@ def write_html(explorer: Any, path: str | os.PathLike[str], *, title: str | None
     failure part-way leaves any previous file untouched.
     """
     page = standalone_html(explorer, title=title)
-    target = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(target))
-    fd, tmp = tempfile.mkstemp(prefix=".mmphate-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(page)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path, suffix=".html") as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(page)
     return path

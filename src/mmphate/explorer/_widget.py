@@ -4,7 +4,10 @@ The front end (three.js, bundled into ``explorer/static/widget.js``) receives th
 binary float32 and does epoch scrubbing, timestep animation, colouring and selection on the
 GPU / in JavaScript. Python and the browser share a handful of small traits:
 
-``epoch``, ``timestep``, ``playing``, ``color_by``, ``selected_units``, ``view``.
+``epoch``, ``timestep``, ``playing``, ``color_by``, ``view``, ``show_context``,
+``selection_mode``, ``selected_units``, ``selected_points``, ``epoch_range``, ``timestep_range``
+and ``title``. Payloads above about 10 MB are streamed to the front end in chunks
+(:mod:`._transfer`).
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import pandas as pd
 import traitlets
 
 from ..record import Recording
-from . import _page, _payload
+from . import _page, _payload, _transfer
 from ._assets import BUNDLE, COLOR_MODES, VIEWS, bundle_path
+from ._selection import SELECTION_MODES, LabelRange, NodeIndices
 
 _NEEDS = {
     "cluster": ("_clusters", "clusters= (a cluster_units result or one label per unit)"),
@@ -61,6 +65,21 @@ class Explorer(anywidget.AnyWidget):
         Draw the other epochs as faint context.
     height : int, default 480
         Height of the drawing area in pixels.
+    selection_mode : {"units", "points"}, default "units"
+        What box, lasso and click select: whole units (``selected_units``; a unit is hit when
+        one of its current-epoch points is) or single points (``selected_points``: the drawn
+        points inside the shape, i.e. the current epoch's plus, with ``show_context``, the
+        other epochs').
+    selected_points : node indices or boolean mask, optional
+        Points selected at start (slice-major node indices ``(e*T + t)*U + u``).
+    epoch_range, timestep_range : (first, last), optional
+        Filters (inclusive, in epoch numbers / timestep labels): nodes outside them are not
+        drawn and cannot be selected; default: everything.
+    title : str, default ""
+        Title of saved figures (default: the layer and colour mode).
+    chunk_bytes : int, optional
+        Stream binary payloads larger than this in chunks of this size (default: above
+        10 MB, in chunks of 4 MiB), for hosts that cap message sizes.
     **kwargs
         Passed to ``anywidget.AnyWidget`` (e.g. ``layout``).
 
@@ -69,10 +88,26 @@ class Explorer(anywidget.AnyWidget):
     recording : Recording
     embedding : numpy.ndarray of float32, shape (nodes, 2 | 3)
 
+    Notes
+    -----
+    Gestures are judged by the path they draw: a press that stays within 6 px is a click
+    (wherever it is released), anything larger a box (press to release corner) or a lasso (the
+    whole path, closed along its chord). Shift adds and alt subtracts, relative to the
+    selection as it is when the drag ends (Python may change it meanwhile); a drag may leave the
+    canvas. "Save PNG" composes a figure (plot cropped to the points, legend or colour bar,
+    epoch label, ``title``) at the chosen scale; :func:`~mmphate.explorer.small_multiples`
+    draws static panels with the same colours. The widget runs in JupyterLab, Notebook 7,
+    VS Code, Colab and marimo (``mo.ui.anywidget(explorer)``). Its root element carries its
+    state as ``data-*`` attributes (``data-ready``, ``data-epoch``, ``data-timestep``,
+    ``data-selection-mode``, ``data-selected-count``, ``data-points``, ...) and every control an
+    ``aria-label``.
+
     Examples
     --------
     >>> ex = mmphate.Explorer(model, intrastep=h_intra, clusters=clusters)  # doctest: +SKIP
     >>> ex.epoch = 40; ex.color_by = "cluster"                               # doctest: +SKIP
+    >>> ex.selection_mode = "points"; ex.epoch_range = (20, 30)              # doctest: +SKIP
+    >>> ex.selected_nodes()                # the points lassoed in epochs 20-30  # doctest: +SKIP
     >>> ex.selected_hidden()                                                 # doctest: +SKIP
     """
 
@@ -86,6 +121,11 @@ class Explorer(anywidget.AnyWidget):
     view = traitlets.Unicode("3d").tag(sync=True)
     show_context = traitlets.Bool(True).tag(sync=True)
     height = traitlets.Int(480).tag(sync=True)
+    selection_mode = traitlets.Unicode("units").tag(sync=True)
+    selected_points = NodeIndices()
+    epoch_range = LabelRange("epochs")
+    timestep_range = LabelRange("timesteps")
+    title = traitlets.Unicode("").tag(sync=True)
 
     _shape = traitlets.List(traitlets.Int()).tag(sync=True)
     _n_components = traitlets.Int(3).tag(sync=True)
@@ -96,6 +136,7 @@ class Explorer(anywidget.AnyWidget):
     _interstep = traitlets.Bytes(b"").tag(sync=True)
     _labels = traitlets.Dict().tag(sync=True)
     _metrics = traitlets.Dict().tag(sync=True)
+    _chunked = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -113,6 +154,12 @@ class Explorer(anywidget.AnyWidget):
         playing: bool = False,
         show_context: bool = True,
         height: int = 480,
+        selection_mode: str = "units",
+        selected_points: Any = None,
+        epoch_range: Any = None,
+        timestep_range: Any = None,
+        title: str = "",
+        chunk_bytes: int | None = None,
         **kwargs: Any,
     ) -> None:
         bundle = bundle_path()
@@ -124,10 +171,15 @@ class Explorer(anywidget.AnyWidget):
         self._embedding = embedding
         self._unit_ids = [str(u) for u in rec.units]
         self._unit_pos = {u: i for i, u in enumerate(self._unit_ids)}
+        self._n_nodes = int(rec.n_nodes)
         payload = _payload.build_payload(
             embedding, rec, intrastep=intrastep, interstep=interstep, clusters=clusters
         )
-        self._available = {mode: len(payload[trait]) > 0 for mode, (trait, _) in _NEEDS.items()} | {
+        self._binary = {k: v for k, v in payload.items() if isinstance(v, bytes)}
+        payload, manifest, self._streamed = _transfer.plan(payload, chunk_bytes)
+        self._available = {
+            mode: len(self._binary[trait]) > 0 for mode, (trait, _) in _NEEDS.items()
+        } | {
             "epoch": True,
             "timestep": True,
             "unit": True,
@@ -138,6 +190,7 @@ class Explorer(anywidget.AnyWidget):
             selected_units = [selected_units]
         super().__init__(
             **payload,
+            _chunked=manifest,
             epoch=int(rec.epochs[0]) if epoch is None else epoch,
             timestep=int(rec.timesteps[0]) if timestep is None else timestep,
             color_by=color_by,
@@ -146,8 +199,17 @@ class Explorer(anywidget.AnyWidget):
             playing=playing,
             show_context=show_context,
             height=height,
+            selection_mode=selection_mode,
+            selected_points=selected_points,
+            epoch_range=epoch_range,
+            timestep_range=timestep_range,
+            title=title,
             **kwargs,
         )
+        self.on_msg(self._on_front_end_message)
+
+    def _on_front_end_message(self, widget: Any, content: Any, buffers: Any) -> None:
+        _transfer.send_chunks(self, content, buffers)
 
     # ------------------------------------------------------------------ validation
     @traitlets.validate("color_by")
@@ -188,6 +250,15 @@ class Explorer(anywidget.AnyWidget):
             )
         return value
 
+    @traitlets.validate("selection_mode")
+    def _check_selection_mode(self, proposal: Any) -> str:
+        value = str(proposal["value"]).lower()
+        if value not in SELECTION_MODES:
+            raise traitlets.TraitError(
+                f"selection_mode must be 'units' or 'points'; got {proposal['value']!r}."
+            )
+        return value
+
     @traitlets.validate("selected_units")
     def _check_selected(self, proposal: Any) -> list[str]:
         wanted = [str(u) for u in proposal["value"]]
@@ -214,10 +285,16 @@ class Explorer(anywidget.AnyWidget):
     @property
     def payload_bytes(self) -> int:
         """Bytes of binary data sent to the browser (positions, codes, entropies)."""
-        return sum(
-            len(getattr(self, name))
-            for name in ("_positions", "_node_class", "_clusters", "_intrastep", "_interstep")
-        )
+        return sum(len(v) for v in self._binary.values())
+
+    @property
+    def chunked(self) -> bool:
+        """Whether the payload is streamed to the front end in chunks (see ``chunk_bytes``)."""
+        return bool(self._chunked)
+
+    def _array(self, name: str) -> bytes:
+        """A binary array of the payload, whether it travels in its trait or in chunks."""
+        return self._binary.get(name, b"")
 
     def nodes(self) -> pd.DataFrame:
         """All nodes: ``node, epoch, timestep, unit, x, y(, z)`` (plus cluster / entropies if given)."""
@@ -237,19 +314,47 @@ class Explorer(anywidget.AnyWidget):
             df["interstep_entropy"] = np.broadcast_to(inter, (E, T, U)).ravel()
         return df
 
+    def filter_mask(self) -> np.ndarray:
+        """Boolean mask over the nodes: inside ``epoch_range`` and ``timestep_range``."""
+        rec = self._recording
+        E, T, U, _ = rec.shape
+        lo, hi = self.epoch_range
+        e_in = (rec.epochs >= lo) & (rec.epochs <= hi)
+        lo, hi = self.timestep_range
+        t_in = (rec.timesteps >= lo) & (rec.timesteps <= hi)
+        return np.broadcast_to((e_in[:, None] & t_in[None, :])[:, :, None], (E, T, U)).ravel()
+
     def selected_nodes(self) -> pd.DataFrame:
-        """The selected units' nodes (every epoch and timestep), in node order."""
+        """The selected nodes, in node order (see :meth:`nodes` for the columns).
+
+        In ``selection_mode="points"``: exactly the nodes in ``selected_points``. In
+        ``"units"`` mode: every node of the selected units that passes the epoch and timestep
+        filters (``epoch_range``, ``timestep_range``).
+        """
         df = self.nodes()
-        return df[df["unit"].isin(self.selected_units)].reset_index(drop=True)
+        if self.selection_mode == "points":
+            return df.iloc[self.selected_points].reset_index(drop=True)
+        keep = df["unit"].isin(self.selected_units).to_numpy() & self.filter_mask()
+        return df[keep].reset_index(drop=True)
+
+    def _selected_unit_ids(self) -> list[str]:
+        if self.selection_mode == "points":
+            units = np.unique(self.selected_points % self._recording.n_units)
+            return [self._unit_ids[i] for i in units]
+        return list(self.selected_units)
 
     def selected_hidden(self) -> Recording:
-        """The Recording restricted to the selected units (all epochs, timesteps, samples)."""
-        if not self.selected_units:
+        """The Recording restricted to the selected units (all epochs, timesteps, samples).
+
+        In ``selection_mode="points"`` the units are those of the selected points.
+        """
+        units = self._selected_unit_ids()
+        if not units:
             raise ValueError(
-                "no units are selected; select some in the widget (box, lasso or click) "
-                "or set explorer.selected_units."
+                "nothing is selected; select some units or points in the widget (box, lasso or "
+                "click) or set explorer.selected_units / explorer.selected_points."
             )
-        return self._recording.select(units=list(self.selected_units))
+        return self._recording.select(units=units)
 
     def save_html(self, path: Any, *, title: str | None = None) -> Any:
         """Write this view as a standalone offline HTML page (see :func:`mmphate.export_html`)."""
@@ -283,6 +388,12 @@ def view(
     playing: bool = False,
     show_context: bool = True,
     height: int = 480,
+    selection_mode: str = "units",
+    selected_points: Any = None,
+    epoch_range: Any = None,
+    timestep_range: Any = None,
+    title: str = "",
+    chunk_bytes: int | None = None,
 ) -> Explorer:
     """Show an embedding in the explorer widget: ``mmphate.view(model)``.
 
@@ -325,6 +436,17 @@ def view(
         Draw the other epochs as faint context.
     height : int, default 480
         Height of the drawing area in pixels.
+    selection_mode : {"units", "points"}, default "units"
+        What box, lasso and click select: whole units or single points (``selected_points``).
+    selected_points : node indices or boolean mask, optional
+        Points selected at start.
+    epoch_range, timestep_range : (first, last), optional
+        Filters (inclusive): nodes outside them are not drawn and cannot be selected.
+    title : str, default ""
+        Title of saved figures.
+    chunk_bytes : int, optional
+        Stream binary payloads larger than this in chunks of this size (default: above 10 MB,
+        in chunks of 4 MiB).
 
     Returns
     -------
@@ -357,4 +479,10 @@ def view(
         playing=playing,
         show_context=show_context,
         height=height,
+        selection_mode=selection_mode,
+        selected_points=selected_points,
+        epoch_range=epoch_range,
+        timestep_range=timestep_range,
+        title=title,
+        chunk_bytes=chunk_bytes,
     )
