@@ -318,8 +318,10 @@ def report(results) -> int:
 
 
 def save(results, path: Path) -> None:
+    from mmphate._atomic import atomic_write_text  # a crash never leaves half a results file
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2, default=str))
+    atomic_write_text(path, json.dumps(results, indent=2, default=str))
 
 
 def fidelity(entry) -> dict[str, Any]:

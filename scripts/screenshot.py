@@ -17,7 +17,6 @@ Run with the project's environment::
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -45,6 +44,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     import mmphate
+    from mmphate._atomic import atomic_write
     from mmphate.explorer import small_multiples
     from mmphate.pipeline import analyse
     from mmphate.record.training import train_classifier
@@ -85,9 +85,8 @@ def main() -> None:
             info.value.save_as(download)
             browser.close()
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        staged = args.out.with_name(f".{args.out.name}.tmp")
-        shutil.copyfile(download, staged)  # a plain copy: the usual file permissions
-        os.replace(staged, args.out)
+        png = download.read_bytes()
+        atomic_write(args.out, lambda fh: fh.write(png))  # the old picture survives a failure
     print(args.out)
     w.selected_units = []
     epochs = [int(rec.epochs[i]) for i in (0, len(rec.epochs) // 3, 2 * len(rec.epochs) // 3, -1)]

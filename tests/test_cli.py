@@ -77,7 +77,9 @@ def test_bad_option_value_exits_nonzero(recording_file: Path, tmp_path: Path) ->
     with pytest.raises(SystemExit) as exc:
         main(["embed", str(recording_file), "-o", str(tmp_path), "--n-components", "5"])
     assert exc.value.code == 2
-    assert main(["-q", "embed", str(recording_file), "-o", str(tmp_path), "--t", "soon"]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["-q", "embed", str(recording_file), "-o", str(tmp_path), "--t", "soon"])
+    assert exc.value.code == 2
 
 
 def test_info_describes_a_recording(
@@ -162,3 +164,111 @@ def test_demo_lab_command_serves_the_notebook(tmp_path: Path) -> None:
     assert "--port=8899" in cmd and f"--ServerApp.root_dir={tmp_path}" in cmd
     assert "--LabApp.default_url=/lab/tree/quickstart.ipynb" in cmd
     assert ("--allow-root" in cmd) == (os.geteuid() == 0)
+
+
+# --------------------------------------------------------------------------- user errors
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mmphate", "-q", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+def _one_line_error(proc: subprocess.CompletedProcess[str], *words: str) -> str:
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    err = proc.stderr
+    assert "Traceback" not in err, err
+    assert err.count("\n") == 1 and err.endswith("\n"), repr(err)
+    for w in words:
+        assert w in err, (w, err)
+    return err
+
+
+def test_user_errors_are_one_line_with_status_2(recording_file: Path, tmp_path: Path) -> None:
+    rec = str(recording_file)
+    (tmp_path / "a_file").write_text("keep me")
+    labels = Recording(np.random.default_rng(0).normal(size=(3, 4, 5, 6)).astype(np.float32))
+    labels.save(tmp_path / "nolabels.npz")
+    cases = [
+        (["embed", rec, "-o", "a_file"], ["a_file", "it is a file"]),
+        (["export", rec, "-o", "a_file/x.html"], ["a_file' is a file, not a folder"]),
+        (["export", "nolabels.npz", "-o", "x.html", "--color-by", "class"], ["sample labels"]),
+        (["embed", rec, "-o", "out", "--decay", "nan"], ["--decay", "finite number"]),
+        (["embed", rec, "-o", "out", "--gamma", "3"], ["--gamma", "[-1, 1]"]),
+        (["embed", rec, "-o", "out", "--random-state", "1.7"], ["--random-state", "integer"]),
+        (["export", rec, "-o", "/dev/full"], ["character device"]),
+        (["embed", rec, "-o", "/dev/full"], ["character device"]),
+        (["export", rec, "-o", "/nonexistent-mmphate/x.html"], ["does not exist"]),
+        (["info", "missing.npz"], ["no such file"]),
+        (["embed", rec, "-o", "out", "--bogus"], ["unrecognized arguments: --bogus"]),
+    ]
+    for args, words in cases:
+        _one_line_error(_run(args, tmp_path), *words)
+    assert (tmp_path / "a_file").read_text() == "keep me"
+    assert not Path("/nonexistent-mmphate").exists()  # the CLI creates no folders either
+    assert not (tmp_path / "out").exists() and not (tmp_path / "x.html").exists()
+
+
+def test_result_folder_without_epoch_column(recording_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    assert main(["-q", "embed", str(recording_file), "-o", str(out)]) == 0
+    frame = pd.read_csv(out / "embedding.csv")
+    frame.drop(columns="epoch").to_csv(out / "embedding.csv", index=False)
+    _one_line_error(_run(["export", str(out), "-o", "x.html"], tmp_path), "embedding.csv")
+    meta = json.loads((out / "result.json").read_text())  # a folder without a manifest (0.1)
+    meta.update(version=1, files=list(meta["files"]))
+    (out / "result.json").write_text(json.dumps(meta))
+    _one_line_error(
+        _run(["export", str(out), "-o", "x.html"], tmp_path), "lacks the column(s) ['epoch']"
+    )
+
+
+def test_info_escapes_control_characters_from_files(tmp_path: Path) -> None:
+    evil = "\x1b[2J\x1b]52;c;aGVsbG8=\x07\u202e"
+    rec = Recording(
+        np.random.default_rng(0).normal(size=(2, 3, 4, 5)).astype(np.float32),
+        units=[f"u{evil}{i}" for i in range(4)],
+        class_names=[f"c{evil}"],
+        sample_labels=[0] * 5,
+        metrics={f"loss{evil}": [1.0, 0.5]},
+        metadata={f"key{evil}": f"value{evil}\nsecond line"},
+    )
+    rec.save(tmp_path / "evil.npz")
+    proc = _run(["info", "evil.npz"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for bad in ("\x1b", "\x07", "\u202e"):
+        assert bad not in out
+    assert "value\\x1b[2J\\x1b]52;c;aGVsbG8=\\x07\\u202e\\x0asecond line" in out
+    assert len(out.splitlines()) == 5  # the metadata value stayed on one line
+
+
+def test_unexpected_errors_are_one_line_with_status_1(
+    recording_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import mmphate.cli as cli
+
+    def boom(args):
+        raise RuntimeError("something broke\ninside")
+
+    monkeypatch.setitem(cli.COMMANDS, "info", boom)
+    assert main(["info", str(recording_file)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error (RuntimeError: something broke inside)" in err
+    assert "--debug" in err
+    with pytest.raises(RuntimeError):
+        main(["--debug", "info", str(recording_file)])
+
+
+def test_closed_stdout_is_not_an_error(recording_file: Path) -> None:
+    proc = subprocess.run(
+        f"{sys.executable} -m mmphate info {recording_file} | head -c 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.stderr == "", proc.stderr

@@ -10,7 +10,9 @@ Four parts, each a subpackage with its own curated API:
   quality metrics, method comparison;
 - :mod:`mmphate.explorer`: the notebook widget and its exports.
 
-The most used names are also here (``mmphate.MMPHATE``, ``mmphate.view``, ...).  Everything is
+The most used names are also here (``mmphate.MMPHATE``, ``mmphate.view``, ...), with the
+error raised for invalid parameters (:class:`InvalidParameterError`, both a ``ValueError`` and a
+``TypeError``) and the warning given for degenerate data (:class:`DegenerateDataWarning`).  Everything is
 imported lazily, so ``import mmphate`` stays fast and pulls in no optional or heavy dependency
 (PyTorch, the widget stack) until it is used.
 """
@@ -45,6 +47,9 @@ _getattr, __dir__, _names = attach(
         "Explorer": ".explorer",
         "view": ".explorer",
         "export_html": ".explorer",
+        # errors and warnings of bad or degenerate input
+        "InvalidParameterError": "._validate",
+        "DegenerateDataWarning": "._validate",
     },
     submodules=("engine", "record", "analysis", "explorer", "pipeline", "cli", "demo"),
 )
@@ -62,6 +67,7 @@ def __getattr__(name: str) -> object:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ._validate import DegenerateDataWarning, InvalidParameterError
     from .analysis import (
         ablation_test,
         cluster_units,

@@ -1,7 +1,5 @@
 """``python -m mmphate``: the same as the ``mmphate`` command."""
 
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()

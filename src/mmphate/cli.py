@@ -7,19 +7,24 @@
     mmphate export REC.npz|OUT/ -o explorer.html
     mmphate info REC.npz|OUT/         what a recording or result folder holds
 
-Errors on bad input print one line on stderr and exit with status 2.
+Errors on bad input (options, files, output paths) print one line on stderr and exit with
+status 2; an unexpected internal error prints one line and exits with status 1 (``--debug``
+shows its traceback).  Text read from files (unit ids, metadata, column names) is printed with
+control characters escaped, so a file cannot send escape sequences to the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ._optional import MissingDependencyError
+from ._validate import printable
 from ._version import __version__
 
 EXIT_BAD_INPUT = 2
@@ -45,37 +50,132 @@ Run 'mmphate COMMAND --help' for the options of each command.
 """
 
 
+EXIT_INTERNAL = 1
+
+
 class CLIError(Exception):
     """A problem with the user's input: reported on one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``mmphate embed: error: ...``), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            EXIT_BAD_INPUT,
+            f"{self.prog}: error: {printable(message)} (see '{self.prog} --help')\n",
+        )
+
+
+def _int_option(minimum: int, maximum: int | None = None) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            top = f" and <= {maximum}" if maximum is not None else ""
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}{top}, got {value}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def _float_option(
+    low: float, high: float | None = None, *, open_low: bool = False, open_high: bool = False
+) -> Any:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        too_low = value < low or (open_low and value == low)
+        too_high = high is not None and (value > high or (open_high and value == high))
+        if too_low or too_high:
+            lo, hi = "(" if open_low else "[", ")" if open_high else "]"
+            span = (
+                f"in {lo}{low:g}, {high:g}{hi}"
+                if high is not None
+                else (f"{'>' if open_low else '>='} {low:g}")
+            )
+            raise argparse.ArgumentTypeError(f"expected a number {span}, got {text!r}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def _t_option(text: str) -> Any:
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected 'auto' or a positive integer, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a positive integer, got {value}")
+    return value
+
+
+_t_option.__name__ = "t"
 
 
 # --------------------------------------------------------------------------- parser
 def _add_estimator_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("MM-PHATE options (see help(mmphate.MMPHATE))")
-    g.add_argument("--n-components", type=int, default=3, choices=(2, 3), help="2 or 3 (default 3)")
-    g.add_argument("--intrastep-knn", type=int, default=2, help="k of the intrastep kernel (2)")
+    g.add_argument("--n-components", type=_int_option(2, 3), default=3, help="2 or 3 (default 3)")
     g.add_argument(
-        "--interstep-knn", type=int, default=25, help="rank that sets the interstep bandwidth (25)"
+        "--intrastep-knn", type=_int_option(1), default=2, help="k of the intrastep kernel (2)"
+    )
+    g.add_argument(
+        "--interstep-knn",
+        type=_int_option(1),
+        default=25,
+        help="rank that sets the interstep bandwidth (25)",
     )
     g.add_argument(
         "--interstep-neighbors",
-        type=int,
+        type=_int_option(0),
         default=75,
         help="interstep edges per node of the scalable kernel (75)",
     )
-    g.add_argument("--decay", type=float, default=5, help="alpha-decay exponent (5)")
-    g.add_argument("--thresh", type=float, default=1e-4, help="kernel threshold (1e-4)")
+    g.add_argument(
+        "--decay", type=_float_option(0, open_low=True), default=5, help="alpha-decay exponent (5)"
+    )
+    g.add_argument(
+        "--thresh",
+        type=_float_option(0, 1, open_high=True),
+        default=1e-4,
+        help="kernel threshold, in [0, 1) (1e-4)",
+    )
     g.add_argument(
         "--interstep",
         default="knn",
         choices=("knn", "exact"),
         help="'knn' (scalable, default) or 'exact' (the reference kernel; small recordings only)",
     )
-    g.add_argument("--t", default="auto", help="diffusion time: 'auto' or an integer")
-    g.add_argument("--gamma", type=float, default=0, help="potential: 0 = square root (default)")
+    g.add_argument(
+        "--t", type=_t_option, default="auto", help="diffusion time: 'auto' or an integer"
+    )
+    g.add_argument(
+        "--gamma",
+        type=_float_option(-1, 1),
+        default=0,
+        help="potential, in [-1, 1]: 0 = square root (default)",
+    )
     g.add_argument("--padding", default="carry", choices=("carry", "zero"), help="variable lengths")
-    g.add_argument("--random-state", type=int, default=0, help="seed (0)")
-    g.add_argument("--bins", type=int, default=10, help="histogram bins per axis for entropy (10)")
+    g.add_argument("--random-state", type=_int_option(0, 2**32 - 1), default=0, help="seed (0)")
+    g.add_argument(
+        "--bins",
+        type=_int_option(1, 1000),
+        default=10,
+        help="histogram bins per axis for entropy (10)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     -------
     argparse.ArgumentParser
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mmphate",
         description=_DESCRIPTION,
         epilog=_EPILOG,
@@ -93,7 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mmphate {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an unexpected error"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     d = sub.add_parser(
         "demo",
@@ -105,11 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--out", type=Path, default=Path("mmphate-demo"), help="output folder")
     d.add_argument("--kind", default="lstm", choices=("lstm", "gru", "rnn"))
-    d.add_argument("--epochs", type=int, default=40, help="training epochs (40)")
-    d.add_argument("--hidden-size", type=int, default=32, help="hidden units (32)")
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--epochs", type=_int_option(1), default=40, help="training epochs (40)")
+    d.add_argument("--hidden-size", type=_int_option(1), default=32, help="hidden units (32)")
+    d.add_argument("--seed", type=_int_option(0, 2**32 - 1), default=0)
     d.add_argument("--no-server", action="store_true", help="do not start JupyterLab")
-    d.add_argument("--port", type=int, default=8888, help="JupyterLab port (8888)")
+    d.add_argument(
+        "--port", type=_int_option(1, 65535), default=8888, help="JupyterLab port (8888)"
+    )
     d.add_argument(
         "--notebook",
         type=Path,
@@ -161,21 +266,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # --------------------------------------------------------------------------- commands
+def _say(*parts: Any, file: Any = None) -> None:
+    """Print one line with control characters (from files) escaped."""
+    print(printable(" ".join(str(p) for p in parts)), file=file or sys.stdout, flush=True)
+
+
 def _progress(args: argparse.Namespace, message: str) -> None:
     if not args.quiet:
-        print(f"[mmphate] {message}", file=sys.stderr, flush=True)
+        _say(f"[mmphate] {message}", file=sys.stderr)
 
 
 def _estimator(args: argparse.Namespace) -> Any:
     from .engine import MMPHATE
 
-    t: Any = args.t
-    if t != "auto":
-        try:
-            t = int(t)
-        except ValueError:
-            raise CLIError(f"--t must be 'auto' or a positive integer; got {args.t!r}") from None
-    return MMPHATE(
+    model = MMPHATE(
         n_components=args.n_components,
         intrastep_knn=args.intrastep_knn,
         interstep_knn=args.interstep_knn,
@@ -183,12 +287,14 @@ def _estimator(args: argparse.Namespace) -> Any:
         decay=args.decay,
         thresh=args.thresh,
         interstep=args.interstep,
-        t=t,
+        t=args.t,
         gamma=args.gamma,
         padding=args.padding,
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
     )
+    model._check_params()  # options are refused before a recording is read
+    return model
 
 
 def _load_recording(path: Path) -> Any:
@@ -201,10 +307,9 @@ def _load_recording(path: Path) -> Any:
     return Recording.load(path)
 
 
-def _fit_and_analyse(args: argparse.Namespace, recording: Any) -> Any:
+def _fit_and_analyse(args: argparse.Namespace, recording: Any, model: Any) -> Any:
     from .pipeline import analyse
 
-    model = _estimator(args)
     _progress(args, f"fitting MM-PHATE on {recording.n_nodes:,} nodes ({recording!r})")
     embedding = model.fit_transform(recording)
     _progress(args, "entropy, phases, statistics and unit clusters")
@@ -218,13 +323,16 @@ def _fit_and_analyse(args: argparse.Namespace, recording: Any) -> Any:
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
-    from .pipeline import write_result
+    from ._atomic import check_folder_target
+    from .pipeline import _is_result_folder, write_result
 
+    model = _estimator(args)
+    check_folder_target(args.out, replaceable=_is_result_folder, what="result folder")
     recording = _load_recording(args.recording)
-    analysis = _fit_and_analyse(args, recording)
+    analysis = _fit_and_analyse(args, recording, model)
     out = write_result(analysis, args.out)
     _progress(args, f"wrote {out}/")
-    print(out)
+    _say(out)
     return 0
 
 
@@ -242,21 +350,34 @@ def _explorer_from(analysis: Any, color_by: str, view: str) -> Any:
     )
 
 
+def _check_color_by(color_by: str, recording: Any) -> None:
+    if color_by == "class" and recording.sample_labels is None:
+        raise CLIError(
+            "--color-by class needs a recording with sample labels (the class of each trace "
+            "sample); this one has none. Choose another --color-by."
+        )
+
+
 def cmd_export(args: argparse.Namespace) -> int:
+    from ._atomic import target_path
     from .explorer import export_html
     from .pipeline import read_result
 
+    target_path(args.out)  # the output can be written (its folder exists, no folder or FIFO there)
     if args.input.is_dir():
         analysis = read_result(args.input)
+        _check_color_by(args.color_by, analysis.recording)
     else:
-        analysis = _fit_and_analyse(args, _load_recording(args.input))
+        model = _estimator(args)
+        recording = _load_recording(args.input)
+        _check_color_by(args.color_by, recording)
+        analysis = _fit_and_analyse(args, recording, model)
     if analysis.embedding.shape[1] == 2 and args.view == "3d":
         args.view = "2d"
     explorer = _explorer_from(analysis, args.color_by, args.view)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     export_html(explorer, args.out, title=args.title or _title(analysis.recording))
     _progress(args, f"wrote {args.out}")
-    print(args.out)
+    _say(args.out)
     return 0
 
 
@@ -266,19 +387,19 @@ def cmd_info(args: argparse.Namespace) -> int:
     if args.input.is_dir():
         analysis = read_result(args.input)
         rec = analysis.recording
-        print(f"result folder {args.input}: {analysis.embedding.shape[1]}-D embedding of")
+        _say(f"result folder {args.input}: {analysis.embedding.shape[1]}-D embedding of")
     else:
         rec = _load_recording(args.input)
         analysis = None
-    print(repr(rec))
-    print(f"epochs: {rec.epochs.tolist()[:12]}{' ...' if rec.n_epochs > 12 else ''}")
-    print(f"units: {rec.units.tolist()[:12]}{' ...' if rec.n_units > 12 else ''}")
+    _say(repr(rec))
+    _say(f"epochs: {rec.epochs.tolist()[:12]}{' ...' if rec.n_epochs > 12 else ''}")
+    _say(f"units: {rec.units.tolist()[:12]}{' ...' if rec.n_units > 12 else ''}")
     if rec.class_names:
-        print(f"classes: {rec.class_names}")
+        _say(f"classes: {rec.class_names}")
     for key, value in rec.metadata.items():
-        print(f"{key}: {value}")
+        _say(f"{key}: {value}")
     if analysis is not None and analysis.phases:
-        print(f"entropy change point: {analysis.phases.get('change_epoch')}")
+        _say(f"entropy change point: {analysis.phases.get('change_epoch')}")
     return 0
 
 
@@ -333,20 +454,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.setLevel(logging.WARNING if args.quiet else logging.INFO)
     try:
         return COMMANDS[args.command](args)
-    except (
-        CLIError,
-        ValueError,
-        TypeError,
-        FileNotFoundError,
-        IsADirectoryError,
-        MissingDependencyError,
-    ) as exc:
-        print(f"mmphate {args.command}: error: {exc}", file=sys.stderr)
+    except BrokenPipeError:  # stdout closed early (| head): handled by run()
+        raise
+    except (CLIError, ValueError, TypeError, OSError, MissingDependencyError) as exc:
+        # user errors: bad options, files, paths (missing, not writable, disk full, ...)
+        _say(f"mmphate {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        _say(
+            f"mmphate {args.command}: internal error ({type(exc).__name__}: {_one_line(exc)}); "
+            "rerun with --debug for the traceback and report it.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:2000]
+
+
+def run() -> None:
+    """Console entry point: exit with :func:`main`'s status; a closed pipe is not an error."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. mmphate info run.npz | head -1
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 0
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

@@ -49,7 +49,9 @@ def run_demo(
 
     Writes into ``out``: ``recording.npz`` and the result files of
     :func:`mmphate.pipeline.write_result`, ``explorer.html`` (open it in any
-    browser, offline) and ``summary.json`` (timings and headline numbers).
+    browser, offline) and ``summary.json`` (timings and headline numbers), each
+    atomically.  ``out`` must be new, empty or a previous demo folder; that is
+    checked before training starts.
 
     Parameters
     ----------
@@ -72,12 +74,14 @@ def run_demo(
     quiet : bool
         No progress messages.
     """
+    from ._atomic import atomic_write_text, check_folder_target
     from .engine import MMPHATE
     from .explorer import Explorer, export_html
-    from .pipeline import analyse, write_result
+    from .pipeline import _is_result_folder, analyse, write_result
     from .record.training import train_classifier
 
     out = Path(out)
+    check_folder_target(out, replaceable=_is_result_folder, what="result folder")
     nb = _find_notebook(notebook)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -131,7 +135,7 @@ def run_demo(
         "n_clusters": int(analysis.clusters["cluster"].nunique()),
         "timings": {k: round(v, 2) for k, v in timings.items()},
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
     _say(quiet, f"phase change point: {analysis.phases.get('reason')}")
     _say(quiet, f"done in {timings['total_s']:.0f} s; results in {out}/")
     print(f"Explorer (works offline): {Path(html).resolve().as_uri()}")

@@ -200,3 +200,39 @@ def test_ablation_on_lstm_trained_with_the_training_helper():
     )
     np.testing.assert_allclose(again.random_drops, out.random_drops)
     assert again.top_drop == pytest.approx(out.top_drop)
+
+
+def test_unit_ids_must_match_the_layer():
+    """20 unit ids for an 8-unit layer used to give a result; now it is refused."""
+    from _clear import assert_clear
+
+    from mmphate.record.training import SequenceClassifier
+
+    torch.manual_seed(0)
+    model = SequenceClassifier(3, 2, hidden_size=8, kind="gru")
+    x, y = _seq_data(n=40)
+    ids = [f"u{i}" for i in range(20)]
+    scores = pd.Series(np.arange(20.0), index=ids)
+    for kwargs in ({}, {"module": model.rnn}):
+        with pytest.raises(ValueError, match="units has 20 ids but .* has 8 hidden units") as info:
+            ablation_test(model, x, y, unit_entropy=scores, units=ids, k=2, n_random=2, **kwargs)
+        assert_clear(info.value)
+    with pytest.raises(ValueError, match="scores 20 units but the recurrent layer"):
+        ablation_test(model, x, y, unit_entropy=np.arange(20.0), k=2, n_random=2)
+    bad = [
+        (dict(k=0), "k must be a positive integer"),
+        (dict(k=2.5), "k must be a positive integer"),
+        (dict(alpha=float("nan")), "alpha must be a number in"),
+        (dict(seed=1.5), "seed must be None"),
+        (dict(y=y[:-1]), "one entry per sequence of X"),
+        (dict(unit_entropy=np.full(8, np.nan)), "NaN or infinite scores"),
+        (dict(lengths=np.full(len(x), 99)), "between 1 and the 8 timesteps"),
+    ]
+    for change, match in bad:
+        args = dict(model=model, X=x, y=y, unit_entropy=np.arange(8.0), k=2, n_random=2)
+        args.update(change)
+        with pytest.raises((ValueError, TypeError), match=match) as info:
+            ablation_test(**args)
+        assert_clear(info.value)
+    res = ablation_test(model, x, y, unit_entropy=scores[:8], units=ids[:8], k=2, n_random=2)
+    assert res.top_units == ["u7", "u6"]

@@ -257,3 +257,75 @@ def test_selected_nodes_and_hidden(rec, emb):
     sub = w.selected_hidden()
     assert sub.units.tolist() == ["h2", "h4"]
     np.testing.assert_array_equal(sub.hidden, rec.hidden[:, :, [2, 4], :])
+
+
+# --------------------------------------------------------------------------- argument checks
+def _clear(exc_type, match, fn, *args, **kwargs):
+    from _clear import assert_clear
+
+    with pytest.raises(exc_type, match=match) as info:
+        fn(*args, **kwargs)
+    assert_clear(info.value)
+    return info.value
+
+
+def test_unfitted_estimator_says_it_is_not_fitted(rec):
+    from sklearn.exceptions import NotFittedError
+
+    from mmphate import MMPHATE, export_html
+
+    _clear(NotFittedError, "unfitted MMPHATE; call .fit", view, MMPHATE())
+    _clear(NotFittedError, "unfitted MMPHATE", export_html, MMPHATE(), "x.html")
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"height": -5}, r"height \(pixels\) must be an integer in \[100, 10000\]; got -5"),
+        ({"height": 480.0}, "height"),
+        ({"height": 10**9}, "got 1000000000"),
+        ({"epoch": 5.7}, "epoch .* must be an integer"),
+        ({"timestep": "1"}, "timestep .* must be an integer"),
+        ({"playing": "yes"}, "playing must be True or False"),
+        ({"show_context": 1}, "show_context must be True or False"),
+        ({"color_by": 3}, "color_by must be one of"),
+        ({"view": None}, "view must be '2d' or '3d'"),
+        ({"selected_units": 5}, "selected_units must be a unit id or a sequence"),
+        ({"selected_units": [1.5]}, "selected_units must hold unit ids"),
+    ],
+)
+def test_arguments_are_checked_before_traitlets(rec, emb, kwargs, match):
+    err = _clear(traitlets.TraitError, match, view, emb, rec, **kwargs)
+    assert isinstance(err, ValueError)
+
+
+def test_assigned_values_are_checked_and_rolled_back(rec, emb):
+    w = view(emb, rec, height=300)
+    _clear(traitlets.TraitError, "height", setattr, w, "height", -5)
+    assert w.height == 300
+    w.height = 100
+    assert w.height == 100
+
+
+def test_entropy_tables_are_checked(rec, emb):
+    intra = pd.DataFrame(
+        {"epoch": np.repeat(EPOCHS, T), "timestep": np.tile([1, 2, 3], E), "entropy": 1.0}
+    )
+    _clear(
+        TypeError,
+        r"intrastep\['entropy'\] must hold numbers",
+        view,
+        emb,
+        rec,
+        intrastep=intra.assign(entropy="high"),
+    )
+    _clear(
+        ValueError,
+        "more than one row for epoch 0, timestep 1",
+        view,
+        emb,
+        rec,
+        intrastep=pd.concat([intra, intra.iloc[:1]]),
+    )
+    _clear(TypeError, "numeric array; got dtype <U", view, emb, rec, interstep=np.full((E, U), "x"))
+    assert view(emb, rec, intrastep=intra).color_by == "epoch"

@@ -202,17 +202,17 @@ def test_failed_save_leaves_existing_file_untouched(tmp_path):
 
 def test_select_keeps_labels():
     rec = make_recording()
-    sub = rec.select(epochs=[10, 0], timesteps=[1, 2, 3], units=["x y", "l0.fwd.0"])
+    sub = rec.select(epochs=[0, 10], timesteps=[1, 2, 3], units=["x y", "l0.fwd.0"])
     assert sub.shape == (2, 3, 2, 7)
-    assert sub.epochs.tolist() == [10, 0]
+    assert sub.epochs.tolist() == [0, 10]
     assert sub.timesteps.tolist() == [1, 2, 3]
     assert sub.units.tolist() == ["x y", "l0.fwd.0"]
-    np.testing.assert_array_equal(sub.hidden[0, 0, 0], rec.hidden[2, 1, 3])
-    np.testing.assert_array_equal(sub.hidden[1, 2, 1], rec.hidden[0, 3, 0])
+    np.testing.assert_array_equal(sub.hidden[1, 0, 0], rec.hidden[2, 1, 3])
+    np.testing.assert_array_equal(sub.hidden[0, 2, 1], rec.hidden[0, 3, 0])
     np.testing.assert_array_equal(sub.valid, rec.valid[1:4])
     np.testing.assert_array_equal(sub.sample_labels, rec.sample_labels)
     assert sub.class_names == rec.class_names
-    assert sub.metrics.index.tolist() == [10, 0]
+    assert sub.metrics.index.tolist() == [0, 10]
     assert sub.metrics.loc[10, "train_loss"] == 0.25
     assert sub.metadata == rec.metadata
     # the subset is independent of the original
@@ -233,6 +233,11 @@ def test_select_samples_and_errors():
         rec.select(units=["nope"])
     with pytest.raises(ValueError, match="without any valid step"):
         rec.select(timesteps=[4, 5])
+    # epochs and timesteps keep the recording's (temporal) order
+    with pytest.raises(ValueError, match=r"increasing order.*\[10, 0\]"):
+        rec.select(epochs=[10, 0])
+    with pytest.raises(ValueError, match="increasing order"):
+        rec.select(timesteps=[2, 1])
 
 
 def test_copy_is_deep_and_equal():

@@ -71,7 +71,9 @@ def test_each_recurrent_kind_records_the_output_states(kind):
     rnn = KINDS[kind](3, 6, batch_first=True)
     model = Wrapper(rnn)
     x = torch.randn(5, 9, 3)
-    rec = HiddenStateRecorder(model, "rnn", x, sample_labels=[0, 1, 0, 1, 1], class_names="ab")
+    rec = HiddenStateRecorder(
+        model, "rnn", x, sample_labels=[0, 1, 0, 1, 1], class_names=["a", "b"]
+    )
     rec.record(0, val_loss=1.0)
     rec.record(1, val_loss=torch.tensor(0.5))
     r = rec.to_recording()
@@ -383,3 +385,145 @@ def test_layer_inside_transformer_encoder_with_padding_mask():
         first = enc.layers[0](x, src_key_padding_mask=pad)
     ok = valid[:, None, :].repeat(8, axis=1)
     np.testing.assert_allclose(hidden[ok], to_tus(first)[ok], atol=1e-5, rtol=0)
+
+
+# --------------------------------------------------------------------------- bad inputs
+def _clear(exc_type, match, fn, *args, **kwargs):
+    from _clear import assert_clear
+
+    with pytest.raises(exc_type, match=match) as info:
+        fn(*args, **kwargs)
+    assert_clear(info.value)
+
+
+def test_trace_inputs_are_checked_before_torch_sees_them():
+    model = Wrapper(nn.GRU(3, 4, batch_first=True))
+    x = torch.randn(5, 7, 3)
+    _clear(
+        TypeError,
+        r"torch.Tensor .*numpy.ndarray|got an array of shape .*torch.as_tensor",
+        HiddenStateRecorder,
+        model,
+        "rnn",
+        x.numpy(),
+    )
+    _clear(
+        TypeError,
+        "dtype torch.float64 but the model's parameters are torch.float32",
+        HiddenStateRecorder,
+        model,
+        "rnn",
+        x.double(),
+    )
+    _clear(ValueError, "at least one trace sample", HiddenStateRecorder, model, "rnn", x[:0])
+    _clear(
+        ValueError,
+        "NaN or infinite",
+        HiddenStateRecorder,
+        model,
+        "rnn",
+        torch.full((5, 7, 3), float("nan")),
+    )
+    _clear(TypeError, "tuple whose first element", HiddenStateRecorder, model, "rnn", [1, 2, 3])
+    # a layer that is the model: its input size is known up front
+    gru = nn.GRU(3, 4, batch_first=True)
+    _clear(
+        ValueError,
+        r"features = input_size = 3",
+        HiddenStateRecorder,
+        gru,
+        None,
+        torch.randn(5, 7, 6),
+    )
+    # otherwise the forward call's failure is reported in one line, with the inputs' shape
+    rec = HiddenStateRecorder(model, "rnn", torch.randn(5, 7, 6))
+    _clear(
+        ValueError,
+        r"the model failed on the trace inputs \(a Tensor of shape \(5, 7, 6\)",
+        rec.record,
+        0,
+    )
+
+
+def test_recorder_arguments_and_metrics_are_checked():
+    model = Wrapper(nn.GRU(3, 4, batch_first=True))
+    x = torch.randn(5, 7, 3)
+    _clear(
+        ValueError,
+        "every must be a positive integer",
+        HiddenStateRecorder,
+        model,
+        "rnn",
+        x,
+        every=2.5,
+    )
+    _clear(
+        ValueError,
+        "layer_index must be an integer",
+        HiddenStateRecorder,
+        model,
+        "rnn",
+        x,
+        layer_index=0.5,
+    )
+    _clear(
+        ValueError,
+        "batch_first must be True or False",
+        HiddenStateRecorder,
+        model,
+        "rnn",
+        x,
+        batch_first="yes",
+    )
+    _clear(
+        ValueError,
+        "sample_labels must be >= 0",
+        HiddenStateRecorder,
+        model,
+        "rnn",
+        x,
+        sample_labels=[-1, 0, 1, 0, 1],
+    )
+    _clear(
+        TypeError,
+        "metadata keys must be strings",
+        HiddenStateRecorder,
+        model,
+        "rnn",
+        x,
+        metadata={1: 2},
+    )
+    rec = HiddenStateRecorder(model, "rnn", x)
+    _clear(
+        TypeError,
+        r"metric 'val_loss' must be a real number .* got 'high'",
+        rec.record,
+        0,
+        val_loss="high",
+    )
+    _clear(
+        TypeError,
+        "must be a single number; got a tensor of shape",
+        rec.record,
+        0,
+        val_loss=torch.ones(3),
+    )
+    _clear(TypeError, "epoch must be an integer; got True", rec.record, True)
+    assert rec.history.empty  # nothing half-recorded
+    rec.record(0, val_loss=float("nan"), improved=True, step=np.int64(3))
+    assert rec.to_recording().metrics.loc[0, "step"] == 3
+
+
+def test_states_beyond_float32_are_refused():
+    class Huge(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.GRU(3, 4, batch_first=True).double()
+
+        def forward(self, x):
+            out, _ = self.rnn(x)
+            return out * 1e300
+
+    model = Huge()
+    rec = HiddenStateRecorder(model, None, torch.randn(5, 7, 3, dtype=torch.float64))
+    _clear(ValueError, "beyond float32's range", rec.record, 0)

@@ -42,6 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from .._optional import require
+from .._validate import check_ablation
 from ._units import unit_scores
 
 __all__ = ["ablation_test", "AblationResult"]
@@ -188,7 +189,33 @@ def ablation_test(
     Returns
     -------
     AblationResult
+
+    Raises
+    ------
+    TypeError
+        If ``model`` or ``module`` is not a torch module, or an input has the wrong type.
+    ValueError
+        If ``X`` is empty or not finite, ``y`` or ``lengths`` do not match it,
+        scores are not finite, ``units`` does not have one id per hidden unit of the recurrent
+        layer (e.g. 20 ids for an 8-unit layer), or ``k`` exceeds the number of scored units.
+    MissingDependencyError
+        If PyTorch is not installed.
     """
+    check_ablation(
+        model,
+        X,
+        y,
+        lengths,
+        unit_entropy,
+        k=k,
+        n_random=n_random,
+        seed=seed,
+        units=units,
+        module=module,
+        evaluate=evaluate,
+        single_unit=single_unit,
+        alpha=alpha,
+    )
     torch = require("torch", "torch", "ablation_test")
 
     if unit_entropy is None:

@@ -24,6 +24,15 @@ from typing import Any
 import numpy as np
 
 from .._optional import require
+from .._validate import (
+    InvalidParameterError,
+    check_baseline,
+    check_choice,
+    check_features,
+    check_int,
+    check_seed,
+    describe,
+)
 
 __all__ = ["embed_baseline", "node_features", "BASELINES"]
 
@@ -138,7 +147,28 @@ def embed_baseline(
     Returns
     -------
     numpy.ndarray of shape (N, n_components), float32, in node order
+
+    Raises
+    ------
+    InvalidParameterError
+        (a ``ValueError`` and a ``TypeError``) If ``method``, ``n_components`` (for PCA at most
+        the number of samples and nodes), ``random_state`` (an int, a RandomState or None),
+        ``padding`` or ``max_isomap_nodes`` is invalid.
+    TypeError, ValueError
+        If ``X`` is not a Recording, a 4-D tensor or a finite numeric (N, S) array.
+    MissingDependencyError
+        If the t-SNE or UMAP baseline is asked for without ``mmphate[baselines]``.
     """
+    if not isinstance(method, str):
+        raise InvalidParameterError(f"method must be one of {BASELINES}; got {describe(method)}.")
+    n_components = check_int(n_components, "n_components", minimum=1)
+    random_state = check_seed(random_state, generator=False)
+    check_int(n_jobs, "n_jobs")
+    check_choice(padding, "padding", ("carry", "zero"))
+    check_int(max_isomap_nodes, "max_isomap_nodes", minimum=2)
+    if isinstance(X, np.ndarray) and X.ndim == 2:
+        check_features(X, "X (node features)")
+    check_baseline(method, X, n_components)
     method = str(method).lower()
     if method not in BASELINES:
         raise ValueError(f"method must be one of {BASELINES}; got {method!r}.")

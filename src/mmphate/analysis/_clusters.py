@@ -33,6 +33,16 @@ import scipy.sparse as sp
 from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.metrics import silhouette_score
 
+from .._validate import (
+    InvalidParameterError,
+    as_embedding,
+    check_choice,
+    check_int,
+    check_kernel_arg,
+    check_node_source,
+    check_seed,
+    describe,
+)
 from ._entropy import check_embedding, node_layout
 
 __all__ = ["cluster_units", "ClusterResult"]
@@ -143,7 +153,42 @@ def cluster_units(
     Returns
     -------
     ClusterResult
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If ``embedding`` or ``recording`` is an unfitted estimator.
+    InvalidParameterError
+        (a ``ValueError`` and a ``TypeError``) If ``n_clusters`` (``"auto"`` or 1..units),
+        ``k_range``, ``method``, ``features`` or ``random_state`` is invalid.
+    ValueError
+        If the embedding does not match the recording, ``"auto"`` has fewer than 3 units or no
+        ``k`` in ``k_range``, or ``features="affinity"`` lacks a matching kernel.
     """
+    embedding = as_embedding(embedding)
+    recording = check_node_source(recording)
+    check_choice(method, "method", _METHODS)
+    check_choice(features, "features", _FEATURES)
+    random_state = check_seed(random_state, generator=False)
+    if not (isinstance(n_clusters, str) and n_clusters == "auto"):
+        if isinstance(n_clusters, str):
+            raise InvalidParameterError(
+                f"n_clusters must be 'auto' or an integer; got {n_clusters!r}."
+            )
+        n_units = node_layout(recording).U
+        check_int(
+            n_clusters,
+            f"n_clusters ('auto' or an integer; {n_units} units)",
+            minimum=1,
+            maximum=max(n_units, 1),
+        )
+    if not isinstance(k_range, (tuple, list)) or len(k_range) != 2:
+        raise InvalidParameterError(
+            f"k_range must be (smallest k, largest k); got {describe(k_range)}."
+        )
+    check_int(k_range[0], "k_range[0]", minimum=1)
+    check_int(k_range[1], "k_range[1]", minimum=1)
+    check_kernel_arg(kernel, node_layout(recording).n_nodes)
     layout = node_layout(recording)
     emb = check_embedding(embedding, layout)
     E, T, U = layout.shape

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validate import check_bool, check_int, check_seed, check_str_sequence, describe
 from . import _metrics as metrics
 from ._baselines import BASELINES, embed_baseline, node_features
 from ._entropy import interstep_entropy, intrastep_entropy
@@ -110,7 +111,38 @@ def compare_methods(
     -------
     pandas.DataFrame, or (DataFrame, dict of embeddings)
         Indexed by method.
+
+    Raises
+    ------
+    TypeError
+        If ``recording`` is not a Recording, or ``params``/``embeddings`` are not dicts.
+    InvalidParameterError
+        (a ``ValueError`` and a ``TypeError``) If ``methods`` is not a list of names (a single
+        string is refused, not split into letters) or a count or seed is invalid.
+    ValueError
+        If a method is unknown, or a precomputed embedding does not match the recording.
     """
+    if not hasattr(recording, "hidden") or not hasattr(recording, "filled"):
+        raise TypeError(f"recording must be an mmphate.Recording; got {describe(recording)}.")
+    methods = check_str_sequence(methods, "methods")
+    if not methods and not embeddings:
+        raise ValueError("compare_methods needs at least one method (or precomputed embeddings).")
+    n_components = check_int(n_components, "n_components", minimum=1)
+    random_state = check_seed(random_state, generator=False)
+    for what, value in (("params", params), ("embeddings", embeddings)):
+        if value is not None and not isinstance(value, Mapping):
+            raise TypeError(f"{what} must be a dict by method name; got {describe(value)}.")
+    for name, p in (params or {}).items():
+        if not isinstance(p, Mapping):
+            raise TypeError(
+                f"params[{name!r}] must be a dict of keyword arguments; got {describe(p)}."
+            )
+    check_int(k_within, "k_within", minimum=1, optional=True)
+    check_int(k_between, "k_between", minimum=1)
+    check_int(n_neighbors, "n_neighbors", minimum=1)
+    check_int(max_samples, "max_samples", minimum=2)
+    check_bool(entropy, "entropy")
+    check_bool(return_embeddings, "return_embeddings")
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {METHODS}.")

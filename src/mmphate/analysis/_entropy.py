@@ -36,6 +36,16 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
+from .._validate import (
+    as_embedding,
+    check_bins,
+    check_cells,
+    check_choice,
+    check_grid_range,
+    check_int,
+    check_node_source,
+)
+
 __all__ = ["intrastep_entropy", "interstep_entropy", "node_layout", "check_embedding"]
 
 _ESTIMATORS = ("histogram", "knn")
@@ -291,7 +301,27 @@ def intrastep_entropy(
     pandas.DataFrame
         Columns ``epoch``, ``timestep`` (real labels) and ``entropy`` (bits), one
         row per slice in slice order; ``attrs`` records units and estimator.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If ``embedding`` or ``recording`` is an unfitted estimator.
+    TypeError
+        If the embedding is not numeric or ``recording`` gives no node layout.
+    InvalidParameterError
+        (a ``ValueError`` and a ``TypeError``) If ``estimator``, ``bins``, ``k`` or
+        ``grid_range`` is invalid (``bins`` at most 100,000 per axis).
+    ValueError
+        If the embedding's rows are not the recording's nodes or hold NaN or infinite values,
+        or ``k`` is not below the group size.
     """
+    embedding = as_embedding(embedding)
+    recording = check_node_source(recording)
+    check_choice(estimator, "estimator", _ESTIMATORS)
+    bins = check_bins(bins)
+    check_cells(bins, embedding.shape[1], embedding.shape[0])
+    k = check_int(k, "k", minimum=1)
+    grid_range = check_grid_range(grid_range)
     layout, h = _entropy(embedding, recording, "intra", estimator, bins, k, grid_range)
     return _frame(layout, "intra", h, estimator)
 
@@ -332,6 +362,18 @@ def interstep_entropy(
     pandas.DataFrame
         Columns ``epoch``, ``unit`` (real labels) and ``entropy`` (bits), one row
         per (epoch, unit), epoch-major.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`intrastep_entropy`.
     """
+    embedding = as_embedding(embedding)
+    recording = check_node_source(recording)
+    check_choice(estimator, "estimator", _ESTIMATORS)
+    bins = check_bins(bins)
+    check_cells(bins, embedding.shape[1], embedding.shape[0])
+    k = check_int(k, "k", minimum=1)
+    grid_range = check_grid_range(grid_range)
     layout, h = _entropy(embedding, recording, "inter", estimator, bins, k, grid_range)
     return _frame(layout, "inter", h, estimator)

@@ -38,6 +38,14 @@ from scipy.spatial import procrustes
 from sklearn.manifold import trustworthiness
 from sklearn.neighbors import NearestNeighbors
 
+from .._validate import (
+    as_embedding,
+    check_features,
+    check_int,
+    check_node_source,
+    check_seed,
+    describe,
+)
 from ._entropy import check_embedding, node_layout
 
 __all__ = [
@@ -120,7 +128,23 @@ def neighborhood_preservation_within(
     Returns
     -------
     float in [0, 1]
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If an estimator passed as an embedding is not fitted.
+    InvalidParameterError
+        (a ``ValueError`` and a ``TypeError``) If a count or seed is invalid.
+    ValueError, TypeError
+        If an embedding or the reference features are not finite numeric arrays of matching
+        rows, or ``k`` does not fit the number of points.
     """
+    embedding = as_embedding(embedding)
+    recording = check_node_source(recording)
+    check_features(features)
+    k = check_int(k, "k", minimum=1)
+    random_state = check_seed(random_state)
+    check_int(max_slices, "max_slices", minimum=1, optional=True)
     layout = node_layout(recording)
     emb = check_embedding(embedding, layout)
     E, T, U = layout.shape
@@ -173,7 +197,23 @@ def neighborhood_preservation_between(
     Returns
     -------
     float in [0, 1]
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If an estimator passed as an embedding is not fitted.
+    InvalidParameterError
+        (a ``ValueError`` and a ``TypeError``) If a count or seed is invalid.
+    ValueError, TypeError
+        If an embedding or the reference features are not finite numeric arrays of matching
+        rows, or ``k`` does not fit the number of points.
     """
+    embedding = as_embedding(embedding)
+    recording = check_node_source(recording)
+    check_features(features)
+    k = check_int(k, "k", minimum=1)
+    random_state = check_seed(random_state)
+    check_int(max_nodes_per_unit, "max_nodes_per_unit", minimum=2, optional=True)
     layout = node_layout(recording)
     emb = check_embedding(embedding, layout)
     E, T, U = layout.shape
@@ -236,7 +276,26 @@ def trustworthiness_continuity(
     Returns
     -------
     (trustworthiness, continuity)
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If an estimator passed as an embedding is not fitted.
+    InvalidParameterError
+        (a ``ValueError`` and a ``TypeError``) If a count or seed is invalid.
+    ValueError, TypeError
+        If an embedding or the reference features are not finite numeric arrays of matching
+        rows, or ``k`` does not fit the number of points.
     """
+    embedding = as_embedding(embedding)
+    if features is None:
+        raise TypeError(
+            "features are required: an (N, S) array, an (E, T, U, S) array or a Recording."
+        )
+    check_features(features)
+    n_neighbors = check_int(n_neighbors, "n_neighbors", minimum=1)
+    check_int(max_samples, "max_samples", minimum=2, optional=True)
+    random_state = check_seed(random_state)
     F = _features_for(features, None)
     emb = np.asarray(getattr(embedding, "embedding_", embedding), dtype=np.float64)
     if emb.shape[0] != F.shape[0]:
@@ -282,7 +341,22 @@ def demap(
     float
         Spearman correlation; pairs in different components of the graph are
         left out (with a warning).
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If an estimator passed as an embedding is not fitted.
+    InvalidParameterError
+        (a ``ValueError`` and a ``TypeError``) If a count or seed is invalid.
+    ValueError, TypeError
+        If an embedding or the reference features are not finite numeric arrays of matching
+        rows, or ``k`` does not fit the number of points.
     """
+    embedding = as_embedding(embedding)
+    ground_truth = as_embedding(getattr(ground_truth, "latent", ground_truth), "ground truth")
+    n_neighbors = check_int(n_neighbors, "n_neighbors", minimum=1)
+    check_int(max_samples, "max_samples", minimum=2, optional=True)
+    random_state = check_seed(random_state)
     Z = np.asarray(getattr(ground_truth, "latent", ground_truth), dtype=np.float64)
     emb = np.asarray(getattr(embedding, "embedding_", embedding), dtype=np.float64)
     if Z.ndim != 2 or Z.shape[0] != emb.shape[0]:
@@ -325,7 +399,30 @@ def knn_overlap(a: np.ndarray, b: np.ndarray, k: int = 10, idx: np.ndarray | Non
     Returns
     -------
     float in [0, 1]
+
+    Raises
+    ------
+    ValueError, TypeError
+        If ``a`` or ``b`` is not a finite numeric array, they have different numbers of rows,
+        ``k`` is not in ``1..rows - 1`` or ``idx`` holds positions outside the rows.
     """
+    a = as_embedding(a, "a")
+    b = as_embedding(b, "b")
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(
+            f"a and b must embed the same points; got {a.shape[0]} and {b.shape[0]} rows."
+        )
+    k = check_int(k, "k", minimum=1)
+    if idx is not None:
+        idx = np.asarray(idx)
+        if (
+            idx.ndim != 1
+            or idx.dtype.kind not in "iu"
+            or (idx.size and not (0 <= idx.min() and idx.max() < a.shape[0]))
+        ):
+            raise ValueError(
+                f"idx must be 1-D row positions in [0, {a.shape[0] - 1}]; got {describe(idx)}."
+            )
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if idx is not None:
@@ -367,7 +464,21 @@ def kernel_fidelity(
     dict
         ``knn_overlap`` (1 = same neighbourhoods) and ``procrustes_disparity``
         (0 = same shape up to rotation, reflection, scaling and translation).
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If an estimator passed as an embedding is not fitted.
+    InvalidParameterError
+        (a ``ValueError`` and a ``TypeError``) If a count or seed is invalid.
+    ValueError, TypeError
+        If an embedding is not a finite numeric array, or the two have different shapes.
     """
+    embedding = as_embedding(embedding)
+    reference = as_embedding(reference, "reference")
+    k = check_int(k, "k", minimum=1)
+    check_int(max_samples, "max_samples", minimum=2, optional=True)
+    random_state = check_seed(random_state)
     A = np.asarray(getattr(embedding, "embedding_", embedding), dtype=np.float64)
     B = np.asarray(getattr(reference, "embedding_", reference), dtype=np.float64)
     if A.shape != B.shape:

@@ -31,6 +31,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._validate import (
+    check_entropy_input,
+    check_int,
+    check_probability,
+    check_seed,
+)
+
 __all__ = ["training_phases", "PhaseResult", "Segment", "epoch_curve"]
 
 
@@ -173,12 +180,27 @@ def training_phases(
         short, or two segments do not beat one line both by the bootstrap test
         and by BIC.
 
+    Raises
+    ------
+    TypeError
+        If the entropy values or epoch labels are not numbers.
+    InvalidParameterError
+        (a ``ValueError`` and a ``TypeError``) If ``min_segment``, ``alpha`` (in (0, 1)),
+        ``n_boot`` (1..100,000) or ``random_state`` is invalid.
+    ValueError
+        If the curve has NaN or infinite values, or epoch labels that are not whole numbers.
+
     Notes
     -----
     See the module docstring: continuous hinge fit, sup-F test with a residual
     bootstrap under the single-line null, BIC as a second guard.  Our
     definition; the paper gives none.
     """
+    check_entropy_input(entropy, epochs)
+    min_segment = check_int(min_segment, "min_segment", minimum=1)
+    alpha = check_probability(alpha, "alpha")
+    n_boot = check_int(n_boot, "n_boot", minimum=1, maximum=100_000)
+    random_state = check_seed(random_state)
     curve = epoch_curve(entropy, epochs)
     x = curve.index.to_numpy().astype(float)
     y = curve.to_numpy()

@@ -20,6 +20,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._validate import (
+    check_entropy_collection,
+    check_int,
+    check_numeric_column,
+    check_text,
+    describe,
+    epoch_indexed,
+)
 from ._phases import epoch_curve, training_phases
 
 __all__ = ["entropy_vs_performance"]
@@ -135,7 +143,26 @@ def entropy_vs_performance(
         ``attrs["tolerance"]`` records the tolerance; ``attrs["phases"]`` the
         phase results.  Correlations are NaN with fewer than 3 common epochs or
         a constant series.
+
+    Raises
+    ------
+    TypeError
+        If an entropy input or the ``val_loss`` column is not numeric, or ``metrics`` is not a
+        table.
+    ValueError
+        If ``metrics`` does not say which epoch each row is (an index named ``"epoch"`` or an
+        ``epoch`` column; an unnamed index would match rows to epochs by chance), or its epochs
+        are not whole numbers; or ``tolerance`` is invalid.
     """
+    check_entropy_collection(entropy)
+    metrics = epoch_indexed(metrics)
+    tolerance = check_int(tolerance, "tolerance", minimum=0)
+    val_loss = check_text(val_loss, "val_loss")
+    check_numeric_column(metrics, val_loss, "metrics")
+    if phases is not None and not isinstance(phases, Mapping):
+        raise TypeError(
+            f"phases must be a dict of PhaseResult by series name; got {describe(phases)}."
+        )
     table = getattr(metrics, "metrics", metrics)
     if not isinstance(table, pd.DataFrame):
         table = pd.DataFrame(table)

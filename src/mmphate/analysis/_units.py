@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validate import check_entropy_input, check_int_labels
+
 __all__ = ["rank_units"]
 
 
@@ -34,7 +36,19 @@ def rank_units(interstep: pd.DataFrame, *, epochs: Sequence[int] | None = None) 
         Columns ``rank`` (1 = highest), ``unit``, ``mean_entropy``,
         ``std_entropy`` (over epochs), ``last_entropy`` (at the last chosen
         epoch); sorted by rank, ties broken by unit order of first appearance.
+
+    Raises
+    ------
+    ValueError
+        If ``interstep`` is not an inter-step entropy table, or ``epochs`` holds labels that are
+        not whole numbers or not in the table.
+    TypeError
+        If the table's entropies are not numbers.
     """
+    if isinstance(interstep, pd.DataFrame):
+        check_entropy_input(interstep, name="interstep")
+    if epochs is not None:
+        check_int_labels(np.atleast_1d(np.asarray(epochs)), None, "epochs", increasing=False)
     if not isinstance(interstep, pd.DataFrame) or not {"epoch", "unit", "entropy"} <= set(
         interstep.columns
     ):

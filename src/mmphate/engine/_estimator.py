@@ -32,6 +32,16 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from .._validate import (
+    InvalidParameterError,
+    check_choice,
+    check_diffusion,
+    check_int,
+    check_number,
+    check_seed,
+    describe,
+    warn_degenerate,
+)
 from ..record import PADDING_MODES, Recording, check_hidden
 from . import _embedding as _emb
 from ._kernel import INTERSTEP_MODES, build_kernel, normalize_nodes
@@ -184,64 +194,47 @@ class MMPHATE(BaseEstimator):
 
     # ------------------------------------------------------------------ validation
     def _check_params(self) -> None:
-        def is_int(v: Any) -> bool:
-            return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+        """Validate every parameter (scikit-learn convention: here, not in ``__init__``).
 
-        if not is_int(self.n_components) or self.n_components < 1:
-            raise ValueError(
-                f"n_components must be a positive integer (2 or 3 to plot); got {self.n_components!r}."
-            )
-        for name in ("intrastep_knn", "interstep_knn"):
-            v = getattr(self, name)
-            if not is_int(v) or v < 1:
-                raise ValueError(f"{name} must be a positive integer; got {v!r}.")
-        if (
-            isinstance(self.decay, bool)
-            or not isinstance(self.decay, numbers.Real)
-            or self.decay <= 0
+        Refuses what would silently change meaning: NaN or infinite numbers (``decay=nan``
+        would drop the intrastep kernel), floats where integers are meant
+        (``random_state=1.7``), bools, arrays or other types where a string is meant.
+        """
+        check_int(self.n_components, "n_components", minimum=1)
+        check_int(self.intrastep_knn, "intrastep_knn", minimum=1)
+        check_int(self.interstep_knn, "interstep_knn", minimum=1)
+        check_number(self.decay, "decay", low=0, low_open=True)
+        check_number(self.thresh, "thresh", low=0, high=1, high_open=True)
+        check_int(self.interstep_neighbors, "interstep_neighbors", minimum=0)
+        check_choice(self.interstep, "interstep", INTERSTEP_MODES)
+        if not (isinstance(self.t, str) and self.t == "auto") and not (
+            isinstance(self.t, numbers.Integral) and not isinstance(self.t, bool) and self.t >= 1
         ):
-            raise ValueError(f"decay must be a positive number; got {self.decay!r}.")
+            raise InvalidParameterError(
+                f"t must be 'auto' or a positive integer; got {describe(self.t)}."
+            )
+        check_number(self.gamma, "gamma", low=-1, high=1)
+        check_int(self.n_landmark, "n_landmark", minimum=1, optional=True)
+        check_choice(self.padding, "padding", PADDING_MODES)
+        check_choice(self.mds_solver, "mds_solver", _emb.MDS_SOLVERS)
+        check_seed(self.random_state)
         if (
-            isinstance(self.thresh, bool)
-            or not isinstance(self.thresh, numbers.Real)
-            or not 0 <= self.thresh < 1
+            not isinstance(self.n_jobs, numbers.Integral)
+            or isinstance(self.n_jobs, bool)
+            or (self.n_jobs == 0)
         ):
-            raise ValueError(f"thresh must be a number in [0, 1); got {self.thresh!r}.")
-        if not is_int(self.interstep_neighbors) or self.interstep_neighbors < 0:
-            raise ValueError(
-                "interstep_neighbors must be a non-negative integer; "
-                f"got {self.interstep_neighbors!r}."
+            raise InvalidParameterError(
+                f"n_jobs must be a non-zero integer (-1: all cores); got {describe(self.n_jobs)}."
             )
-        if self.interstep not in INTERSTEP_MODES:
-            raise ValueError(f"interstep must be one of {INTERSTEP_MODES}; got {self.interstep!r}.")
-        if not (self.t == "auto" or (is_int(self.t) and self.t >= 1)):
-            raise ValueError(f"t must be 'auto' or a positive integer; got {self.t!r}.")
-        if (
-            isinstance(self.gamma, bool)
-            or not isinstance(self.gamma, numbers.Real)
-            or not -1 <= self.gamma <= 1
-        ):
-            raise ValueError(f"gamma must be a number in [-1, 1]; got {self.gamma!r}.")
-        if self.n_landmark is not None and (not is_int(self.n_landmark) or self.n_landmark < 1):
-            raise ValueError(
-                f"n_landmark must be a positive integer or None; got {self.n_landmark!r}."
+        if not isinstance(self.verbose, numbers.Integral):
+            raise InvalidParameterError(
+                f"verbose must be an integer (0 silent, 1, 2) or a bool; got {describe(self.verbose)}."
             )
-        if self.padding not in PADDING_MODES:
-            raise ValueError(f"padding must be one of {PADDING_MODES}; got {self.padding!r}.")
-        if self.mds_solver not in _emb.MDS_SOLVERS:
-            raise ValueError(
-                f"mds_solver must be one of {_emb.MDS_SOLVERS}; got {self.mds_solver!r}."
-            )
-        if not is_int(self.n_jobs) or self.n_jobs == 0:
-            raise ValueError(
-                f"n_jobs must be a non-zero integer (-1: all cores); got {self.n_jobs!r}."
-            )
-        if not is_int(self.verbose) and not isinstance(self.verbose, bool):
-            raise ValueError(f"verbose must be an integer (0 silent, 1, 2); got {self.verbose!r}.")
 
     def _check_input(self, X: Any) -> tuple[np.ndarray, Recording]:
         if isinstance(X, Recording):
             rec = X
+            check_hidden(rec.hidden, "Recording.hidden")  # it may have been changed since
             data = rec.filled(self.padding)
         else:
             data = check_hidden(X, "X")
@@ -257,6 +250,16 @@ class MMPHATE(BaseEstimator):
                 f"X has a single slice (epochs * timesteps = {E} * {T} = 1); MM-PHATE needs at "
                 "least two (epoch, timestep) slices."
             )
+        # MDS embeds the landmarks: ceil(n_landmark / U) per unit (see n_landmark), or every node
+        points = E * T * U
+        if self.n_landmark is not None and self.n_landmark < points:
+            points = U * min(-(-self.n_landmark // U), E * T)
+        if self.n_components > points:
+            raise ValueError(
+                f"n_components={self.n_components} exceeds the {points} points MDS embeds "
+                f"(landmarks, or nodes); use at most {points}."
+            )
+        warn_degenerate(data, rec.units, rec.epochs, stacklevel=4)
         return data, rec
 
     # ------------------------------------------------------------------ helpers
@@ -308,6 +311,22 @@ class MMPHATE(BaseEstimator):
         Returns
         -------
         self
+
+        Raises
+        ------
+        InvalidParameterError
+            (a ``ValueError`` and a ``TypeError``) If a parameter has the wrong type or value,
+            including NaN or infinite numbers and non-integer seeds.
+        TypeError
+            If ``X`` is not numeric.
+        ValueError
+            If ``X`` is not 4-D, is empty, holds NaN, infinite or beyond-float32 values, has
+            fewer units than ``intrastep_knn + 1`` or a single slice.
+
+        Warns
+        -----
+        DegenerateDataWarning
+            Once, if nodes are constant over the trace samples or there is a single sample.
         """
         self._check_params()
         data, rec = self._check_input(X)
@@ -385,6 +404,7 @@ class MMPHATE(BaseEstimator):
         emb_key = (self.gamma, self.n_components, self.mds_solver, self._seed(2))
         if getattr(self, "_emb_key", None) != emb_key:
             with self._stage("mds"):
+                check_diffusion(self._P_t, self.t_)
                 pot = _emb.potential(self._P_t, self.gamma)
                 with _quiet_phate(self.verbose):
                     Y = _emb.mds(pot, self.n_components, self.mds_solver, self._seed(2))

@@ -113,9 +113,16 @@ def normalize_nodes(X: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
     """
     E, T, U, S = X.shape
     Z = np.array(X, dtype=dtype, copy=True).reshape(E * T, U, S)
-    Z -= Z.mean(axis=2, keepdims=True)
-    std = Z.std(axis=2, keepdims=True)
-    Z /= np.where(std > 0, std, 1)
+    # Bring each node to [-1, 1] first by dividing by a power of two (exact).  The z-score does
+    # not depend on scale, and this keeps the mean and the squares behind the std inside the
+    # dtype's range: activations of 1e20 overflow float32 when squared, 1e-30 underflow to a std
+    # of 0.  The mean and std are accumulated in float64 (buffered, no float64 copy of X), so a
+    # node whose spread is small next to its mean keeps its pattern in float32 too.
+    top = np.maximum(Z.max(axis=2, keepdims=True), -Z.min(axis=2, keepdims=True))
+    Z /= np.ldexp(np.ones(1, dtype=Z.dtype), np.frexp(top)[1])
+    np.subtract(Z, Z.mean(axis=2, keepdims=True, dtype=np.float64), out=Z, casting="same_kind")
+    std = Z.std(axis=2, keepdims=True, dtype=np.float64)
+    np.divide(Z, np.where(std > 0, std, 1), out=Z, casting="same_kind")
     return Z
 
 
@@ -127,9 +134,15 @@ def _check_params(
     thresh: float,
     interstep: str,
     interstep_neighbors: int = 1,
+    random_state: Any = None,
 ) -> np.ndarray:
+    from .._validate import check_choice, check_number, check_seed
     from ..record import check_hidden
 
+    check_choice(interstep, "interstep", INTERSTEP_MODES)
+    check_number(decay, "decay", low=0, low_open=True)
+    check_number(thresh, "thresh", low=0, high=1, high_open=True)
+    check_seed(random_state)
     if interstep not in INTERSTEP_MODES:
         raise ValueError(f"interstep must be one of {INTERSTEP_MODES}; got {interstep!r}.")
     for name, val in (("intrastep_knn", intrastep_knn), ("interstep_knn", interstep_knn)):
@@ -310,7 +323,7 @@ def build_kernel(
             _log.log(level, msg, *args)
 
     X = _check_params(
-        X, intrastep_knn, interstep_knn, decay, thresh, interstep, interstep_neighbors
+        X, intrastep_knn, interstep_knn, decay, thresh, interstep, interstep_neighbors, random_state
     )
     E, T, U, S = X.shape
     n_slices = E * T
@@ -442,7 +455,23 @@ def multislice_kernel(
     Notes
     -----
     Unlike m_phate, no PCA is applied when ``samples > 100``.
+
+    Raises
+    ------
+    InvalidParameterError
+        (a ``ValueError`` and a ``TypeError``) If a parameter has the wrong type or value
+        (NaN or infinite numbers included).
+    ValueError, TypeError
+        If ``X`` is not a valid 4-D tensor (see :func:`mmphate.record.check_hidden`), has too
+        few units for ``intrastep_knn`` or a single slice.
     """
+    from .._validate import check_bool, check_int
+
+    check_int(intrastep_knn, "intrastep_knn", minimum=1)
+    check_int(interstep_knn, "interstep_knn", minimum=1)
+    check_int(interstep_neighbors, "interstep_neighbors", minimum=0)
+    check_bool(normalize, "normalize")
+    check_int(n_jobs, "n_jobs")
     K, _ = build_kernel(
         X,
         intrastep_knn=intrastep_knn,

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import describe
 from ._assets import COLOR_MODES, MISSING, PALETTE, VIRIDIS
 
 __all__ = ["node_colors", "viridis", "categorical", "hex_rgb", "value_range"]
@@ -66,8 +67,19 @@ def node_colors(explorer: Any, color_by: str | None = None) -> np.ndarray:
     Returns
     -------
     numpy.ndarray of float32, shape (nodes, 3)
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``explorer`` is not an Explorer or ``color_by`` is not an available mode.
     """
+    if not hasattr(explorer, "_available") or not hasattr(explorer, "recording"):
+        raise TypeError(
+            f"node_colors needs an Explorer (mmphate.view(...)); got {describe(explorer)}."
+        )
     mode = explorer.color_by if color_by is None else color_by
+    if not isinstance(mode, str):
+        raise TypeError(f"color_by must be one of {', '.join(COLOR_MODES)}; got {describe(mode)}.")
     if mode not in COLOR_MODES:
         raise ValueError(f"color_by must be one of {', '.join(COLOR_MODES)}; got {mode!r}.")
     if not explorer._available.get(mode, False):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from .._atomic import target_path
+from .._validate import check_text
 from ._page import write_html
 from ._widget import Explorer
 
@@ -50,6 +52,28 @@ def export_html(
     Returns
     -------
     path : the path written.
+
+    Raises
+    ------
+    TypeError
+        If ``path`` is not a path, ``title`` not a string, or the source or an Explorer argument
+        has the wrong type.
+    FileNotFoundError, NotADirectoryError
+        If the folder of ``path`` does not exist (it is never created) or is not a folder.
+    IsADirectoryError
+        If ``path`` is a folder.
+    ValueError
+        If ``path`` is a FIFO or a device, ``title`` holds a NUL or a lone surrogate, or an
+        Explorer argument is invalid (see :class:`~mmphate.Explorer`).
+    OSError
+        If writing fails (e.g. no space left); a previous file at ``path`` is unchanged.
+
+    Notes
+    -----
+    The page is written atomically: to a temporary file in the same folder, then renamed over
+    ``path``; a symbolic link at ``path`` is written through to its target.
     """
+    target_path(path)
+    check_text(title, "title", optional=True)
     explorer = as_explorer(widget_or_source, recording, explorer_kwargs)
     return write_html(explorer, path, title=title)

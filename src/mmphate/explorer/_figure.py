@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_write
 from ._assets import VIRIDIS
 from ._colors import categorical, hex_rgb, node_colors, value_range
 from ._export import as_explorer
-from ._files import atomic_path
 
 __all__ = ["small_multiples", "save_figure"]
 
@@ -351,6 +351,7 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *, dpi: int | None = Non
             f"cannot save a figure as {fmt or 'a file without a suffix'!r}: {target}; "
             f"use one of {', '.join(sorted(supported))} (e.g. figure.pdf)."
         )
-    with atomic_path(target, suffix=f".{fmt}") as tmp:
-        fig.savefig(tmp, format=fmt, dpi=dpi or fig.dpi, bbox_inches="tight")
+    atomic_write(
+        target, lambda fh: fig.savefig(fh, format=fmt, dpi=dpi or fig.dpi, bbox_inches="tight")
+    )
     return path

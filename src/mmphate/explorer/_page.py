@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_write_text, target_path
+from .._validate import check_text, describe
 from ._assets import bundle_path
-from ._files import atomic_path
 
 __all__ = ["standalone_html", "write_html"]
 
@@ -116,7 +117,17 @@ def standalone_html(explorer: Any, *, title: str | None = None) -> str:
     -------
     str
         The HTML page.
+
+    Raises
+    ------
+    TypeError
+        If ``explorer`` is not an Explorer or ``title`` is not text.
     """
+    if not all(hasattr(explorer, name) for name in _STATE_TRAITS):
+        raise TypeError(
+            f"standalone_html needs an Explorer (mmphate.view(...)); got {describe(explorer)}."
+        )
+    title = check_text(title, "title", optional=True)
     state: dict[str, Any] = {}
     for name in _STATE_TRAITS:
         value = explorer._array(name) if name in _BINARY else getattr(explorer, name)
@@ -155,10 +166,11 @@ def standalone_html(explorer: Any, *, title: str | None = None) -> str:
 def write_html(explorer: Any, path: str | os.PathLike[str], *, title: str | None = None) -> Any:
     """Write the standalone page of ``explorer`` to ``path`` atomically; returns ``path``.
 
-    The page is written to a temporary file in the same folder and renamed over ``path``, so a
-    failure part-way leaves any previous file untouched.
+    The page is built and encoded in full first, then written to a temporary file in the
+    target's folder that replaces ``path`` in one step (see :mod:`mmphate._atomic`): a failure
+    part-way (full disk, a character UTF-8 cannot encode) leaves any previous file untouched.
     """
-    page = standalone_html(explorer, title=title)
-    with atomic_path(path, suffix=".html") as tmp, open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(page)
+    target_path(path)  # refuse a missing folder, a folder or a FIFO before building the page
+    title = check_text(title, "title", optional=True)
+    atomic_write_text(path, standalone_html(explorer, title=title))
     return path

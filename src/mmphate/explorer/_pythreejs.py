@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import traitlets
 
 from .._optional import require
+from .._validate import check_choice, check_int, check_number, check_text
+from ._assets import COLOR_MODES
+from ._checks import ExplorerError
 from ._colors import node_colors
 from ._export import as_explorer
 
@@ -42,12 +46,25 @@ def to_pythreejs(
         Further :class:`~mmphate.Explorer` arguments when ``widget_or_source`` is not an
         Explorer.
 
+    Raises
+    ------
+    InvalidParameterError
+        (a ``ValueError`` and a ``TypeError``) If ``epoch`` is not an integer, ``point_size``
+        not a positive finite number, ``color_by`` not a colour mode or ``background`` not a
+        string.
+    ValueError
+        If ``epoch`` is not in the recording.
+
     Returns
     -------
     pythreejs.Scene
         Children: the ``Points`` (named ``"mmphate-points"``) and an ambient light. 2-D
         embeddings get ``z = 0``.
     """
+    epoch = check_int(epoch, "epoch", optional=True)
+    point_size = check_number(point_size, "point_size", low=0, low_open=True)
+    check_text(background, "background")
+    check_choice(color_by, "color_by", COLOR_MODES, optional=True)
     p3 = require("pythreejs", "pythreejs", "to_pythreejs")
     explorer = as_explorer(widget_or_source, recording, explorer_kwargs)
     emb = explorer.embedding
@@ -74,4 +91,10 @@ def to_pythreejs(
         vertexColors="VertexColors", size=point_size, sizeAttenuation=False
     )
     points = p3.Points(geometry=geometry, material=material, name="mmphate-points")
-    return p3.Scene(children=[points, p3.AmbientLight(intensity=1.0)], background=background)
+    try:
+        return p3.Scene(children=[points, p3.AmbientLight(intensity=1.0)], background=background)
+    except traitlets.TraitError:
+        raise ExplorerError(
+            f"background must be an HTML colour (a name such as 'white', or '#rrggbb'); got "
+            f"{background!r}."
+        ) from None

@@ -20,9 +20,18 @@ import numpy as np
 import pandas as pd
 import traitlets
 
+from .._validate import printable
 from ..record import Recording
 from . import _page, _payload, _transfer
 from ._assets import BUNDLE, COLOR_MODES, VIEWS, bundle_path
+from ._checks import (
+    ExplorerError,
+    check_arguments,
+    check_entropy_table,
+    check_extra_arguments,
+    check_height,
+    check_source,
+)
 from ._selection import SELECTION_MODES, LabelRange, NodeIndices
 
 _NEEDS = {
@@ -64,7 +73,7 @@ class Explorer(anywidget.AnyWidget):
     show_context : bool, default True
         Draw the other epochs as faint context.
     height : int, default 480
-        Height of the drawing area in pixels.
+        Height of the drawing area in pixels (100 to 10,000).
     selection_mode : {"units", "points"}, default "units"
         What box, lasso and click select: whole units (``selected_units``; a unit is hit when
         one of its current-epoch points is) or single points (``selected_points``: the drawn
@@ -82,6 +91,22 @@ class Explorer(anywidget.AnyWidget):
         10 MB, in chunks of 4 MiB), for hosts that cap message sizes.
     **kwargs
         Passed to ``anywidget.AnyWidget`` (e.g. ``layout``).
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If ``source`` is an estimator that has not been fitted.
+    TypeError
+        If ``source`` is not an embedding or a fitted estimator, or ``recording`` is not a
+        Recording.
+    ValueError
+        If the embedding does not match the recording (rows, 2 or 3 columns, finite values) or
+        an entropy table or clusters do not fit it.
+    ExplorerError
+        (a ``traitlets.TraitError``, ``ValueError`` and ``TypeError``) If an argument or a
+        later trait assignment is invalid: an unknown colour mode or one without data, an
+        epoch, timestep or unit id not in the recording, a non-boolean ``playing``, a
+        ``height`` outside 100..10,000.
 
     Attributes
     ----------
@@ -162,6 +187,20 @@ class Explorer(anywidget.AnyWidget):
         chunk_bytes: int | None = None,
         **kwargs: Any,
     ) -> None:
+        check_source(source, recording)
+        check_arguments(
+            color_by=color_by,
+            view=view,
+            epoch=epoch,
+            timestep=timestep,
+            selected_units=selected_units,
+            playing=playing,
+            show_context=show_context,
+            height=height,
+        )
+        check_entropy_table(intrastep, "timestep", "intrastep")
+        check_entropy_table(interstep, "unit", "interstep")
+        check_extra_arguments(type(self), kwargs)
         bundle = bundle_path()
         if isinstance(type(self).__dict__.get("_esm"), pathlib.Path):
             # the bundle was built after this module was imported
@@ -191,14 +230,14 @@ class Explorer(anywidget.AnyWidget):
         super().__init__(
             **payload,
             _chunked=manifest,
-            epoch=int(rec.epochs[0]) if epoch is None else epoch,
-            timestep=int(rec.timesteps[0]) if timestep is None else timestep,
+            epoch=int(rec.epochs[0]) if epoch is None else int(epoch),
+            timestep=int(rec.timesteps[0]) if timestep is None else int(timestep),
             color_by=color_by,
             view=view,
-            selected_units=list(selected_units),
-            playing=playing,
-            show_context=show_context,
-            height=height,
+            selected_units=[u if isinstance(u, str) else str(u) for u in selected_units],
+            playing=bool(playing),
+            show_context=bool(show_context),
+            height=int(height),
             selection_mode=selection_mode,
             selected_points=selected_points,
             epoch_range=epoch_range,
@@ -216,18 +255,16 @@ class Explorer(anywidget.AnyWidget):
     def _check_color_by(self, proposal: Any) -> str:
         value = proposal["value"]
         if value not in COLOR_MODES:
-            raise traitlets.TraitError(
-                f"color_by must be one of {', '.join(COLOR_MODES)}; got {value!r}."
-            )
+            raise ExplorerError(f"color_by must be one of {', '.join(COLOR_MODES)}; got {value!r}.")
         if not self._available.get(value, False):
-            raise traitlets.TraitError(f"color_by={value!r} needs {_NEEDS[value][1]}.")
+            raise ExplorerError(f"color_by={value!r} needs {_NEEDS[value][1]}.")
         return value
 
     @traitlets.validate("view")
     def _check_view(self, proposal: Any) -> str:
         value = str(proposal["value"]).lower()
         if value not in VIEWS:
-            raise traitlets.TraitError(f"view must be '2d' or '3d'; got {proposal['value']!r}.")
+            raise ExplorerError(f"view must be '2d' or '3d'; got {proposal['value']!r}.")
         return value
 
     @traitlets.validate("epoch")
@@ -235,7 +272,7 @@ class Explorer(anywidget.AnyWidget):
         value = int(proposal["value"])
         epochs = self._recording.epochs
         if value not in set(epochs.tolist()):
-            raise traitlets.TraitError(
+            raise ExplorerError(
                 f"epoch {value} is not in the recording; recorded epochs: {_short(epochs.tolist())}."
             )
         return value
@@ -245,7 +282,7 @@ class Explorer(anywidget.AnyWidget):
         value = int(proposal["value"])
         steps = self._recording.timesteps
         if value not in set(steps.tolist()):
-            raise traitlets.TraitError(
+            raise ExplorerError(
                 f"timestep {value} is not in the recording; timesteps: {_short(steps.tolist())}."
             )
         return value
@@ -264,12 +301,16 @@ class Explorer(anywidget.AnyWidget):
         wanted = [str(u) for u in proposal["value"]]
         unknown = [u for u in wanted if u not in self._unit_pos]
         if unknown:
-            raise traitlets.TraitError(
-                f"selected_units has unknown unit ids {unknown[:10]}; "
-                f"the recording's units are {_short(self._unit_ids)}."
+            raise ExplorerError(
+                f"selected_units has unknown unit ids {printable(unknown[:10])}; "
+                f"the recording's units are {printable(_short(self._unit_ids))}."
             )
         # recording order, no duplicates
         return [self._unit_ids[i] for i in sorted({self._unit_pos[u] for u in wanted})]
+
+    @traitlets.validate("height")
+    def _check_height(self, proposal: Any) -> int:
+        return check_height(proposal["value"])
 
     # ------------------------------------------------------------------ data access
     @property
@@ -435,7 +476,7 @@ def view(
     show_context : bool, default True
         Draw the other epochs as faint context.
     height : int, default 480
-        Height of the drawing area in pixels.
+        Height of the drawing area in pixels (100 to 10,000).
     selection_mode : {"units", "points"}, default "units"
         What box, lasso and click select: whole units or single points (``selected_points``).
     selected_points : node indices or boolean mask, optional
@@ -453,6 +494,11 @@ def view(
     Explorer
         The widget; its traits (``epoch``, ``timestep``, ``color_by``, ``selected_units``, ...)
         can be read and set from Python.
+
+    Raises
+    ------
+    The errors of :class:`Explorer` (an unfitted estimator, a mismatched embedding, invalid
+    arguments), each with a one-line message.
 
     See Also
     --------

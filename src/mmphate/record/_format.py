@@ -14,11 +14,21 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import re
+import reprlib
+import zipfile
+import zlib
 from typing import IO, Any
 
 import numpy as np
 import pandas as pd
+
+from .._atomic import atomic_write, open_regular
+from .._validate import check_bool, printable
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = 60
+_SHORT.maxother = 60
 
 __all__ = ["RECORDING_FORMAT", "RECORDING_VERSION", "save_recording", "load_recording"]
 
@@ -32,68 +42,228 @@ def save_recording(
     rec: Any, path: str | os.PathLike[str] | IO[bytes], *, compress: bool = False
 ) -> None:
     """Write ``rec`` (a Recording) to ``path`` atomically (see :meth:`Recording.save`)."""
+    compress = check_bool(compress, "compress")
+    hidden = rec.hidden
+    if (
+        not isinstance(hidden, np.ndarray)
+        or hidden.dtype != np.float32
+        or hidden.shape != tuple(rec.shape)
+        or not np.isfinite(hidden).all()
+    ):
+        raise ValueError(
+            "Recording.hidden must stay a finite float32 array to be saved (it was changed "
+            "after the Recording was made); build a new Recording from the data instead."
+        )
     arrays = _to_arrays(rec)
     writer = np.savez_compressed if compress else np.savez
     if hasattr(path, "write"):
         writer(path, **arrays)  # type: ignore[arg-type]
         return
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".mmphate-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            writer(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda fh: writer(fh, **arrays))
+
+
+# Members of a version-1 file and what bounds their size.
+_MEMBER = re.compile(
+    r"^(format|hidden|epochs|timesteps|labels|metadata|metrics_index|valid|sample_labels"
+    r"|metric_(\d{1,5})(_mask)?)\.npy$"
+)
+_MAX_FORMAT_BYTES = 1 << 16  # the format marker is ~150 bytes
+_MAX_TEXT_BYTES = 1 << 26  # a JSON member (unit ids, metadata): 16 M characters
+_MAX_CELL_CHARS = 1 << 16  # one text value of a metrics column
+_NPY_HEADER = 1 << 16
 
 
 def load_recording(path: str | os.PathLike[str] | IO[bytes]) -> dict[str, Any]:
     """Read a recording file; returns the keyword arguments of :class:`Recording`.
 
+    Only a regular file is read (a FIFO or a device is refused without blocking).  Before any
+    array is inflated, every member of the archive is checked against the layout: no member the
+    format does not have, and each array's size exactly what its header and the recording's
+    shape say, so a small file cannot expand into a large allocation.
+
     Raises ``FileNotFoundError`` for a missing path and ``ValueError`` for anything that is not
     a complete mmphate recording (see :meth:`Recording.load`).
     """
-    name = getattr(path, "name", None) if hasattr(path, "read") else os.fspath(path)
-    if not hasattr(path, "read") and not os.path.exists(name):  # type: ignore[arg-type]
-        raise FileNotFoundError(f"no such recording file: {name!r}")
+    if hasattr(path, "read"):
+        fh = path
+        name = getattr(path, "name", None) or "<file object>"
+        own = False
+    else:
+        fh = open_regular(path, "recording file")  # checks the path's type first
+        name = os.fspath(path)  # type: ignore[arg-type]
+        own = True
+    shown = printable(repr(name))
     try:
-        if hasattr(path, "read"):
-            start = path.tell()  # type: ignore[union-attr]
-            magic = path.read(4)  # type: ignore[union-attr]
-            path.seek(start)  # type: ignore[union-attr]
-        else:
-            with open(path, "rb") as fh:  # type: ignore[arg-type]
-                magic = fh.read(4)
-        if magic[:2] != b"PK":
-            raise _NotARecording("it is not a NumPy .npz archive")
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise _NotARecording("it holds a single array, not an archive")
-            if "format" not in archive.files:
-                raise _NotARecording("it has no mmphate format marker")
-            header = json.loads(str(archive["format"][()]))
-            if not isinstance(header, dict) or header.get("format") != RECORDING_FORMAT:
-                raise _NotARecording(f"its format marker is {header!r}")
-            version = header.get("version")
-            if not isinstance(version, int) or version > RECORDING_VERSION or version < 1:
-                raise _NotARecording(
-                    f"it has format version {version!r}; this mmphate reads versions "
-                    f"1..{RECORDING_VERSION}. Upgrade mmphate to read it"
-                )
-            # read every member now (checks each CRC) so that a truncated or
-            # damaged file fails here, not later
+        start = fh.tell()  # type: ignore[union-attr]
+        magic = fh.read(4)  # type: ignore[union-attr]
+        fh.seek(start)  # type: ignore[union-attr]
+        if magic != b"PK\x03\x04":
+            raise _NotARecording("it is empty" if not magic else "it is not a NumPy .npz archive")
+        header = _inspect_archive(fh)
+        fh.seek(start)  # type: ignore[union-attr]
+        with np.load(fh, allow_pickle=False) as archive:
+            # read every member now (checks each CRC) so that a damaged file fails here
             arrays = {key: archive[key] for key in archive.files}
         return _from_arrays(arrays, header)
     except _NotARecording as exc:
-        raise ValueError(f"{name!r} is not an mmphate recording: {exc}.") from None
-    except Exception as exc:  # BadZipFile, zlib/CRC errors, EOF, bad JSON, bad arrays
+        raise ValueError(f"{shown} is not an mmphate recording: {exc}.") from None
+    except Exception as exc:  # zip, zlib, CRC and EOF errors of a truncated or damaged file
         raise ValueError(
-            f"{name!r} is not an mmphate recording or is truncated/corrupt "
-            f"({type(exc).__name__}: {exc})."
+            f"{shown} is not an mmphate recording or is truncated/corrupt: {_reason(exc)}."
         ) from exc
+    finally:
+        if own:
+            fh.close()  # type: ignore[union-attr]
+
+
+def _reason(exc: BaseException) -> str:
+    """Our words for why reading failed (never NumPy's advice about pickles)."""
+    if isinstance(exc, zipfile.BadZipFile):
+        text = str(exc).lower()
+        if "crc" in text:
+            return "a member fails its CRC check (the data changed after it was written)"
+        return "its zip structure is broken (a truncated or partly written file?)"
+    if isinstance(exc, (EOFError, zlib.error)):
+        return "a member ends early or its compressed data are damaged"
+    if isinstance(exc, MemoryError):
+        return "its arrays do not fit in memory"
+    if isinstance(exc, json.JSONDecodeError):
+        return "a JSON member is not valid JSON"
+    return f"a member could not be read ({type(exc).__name__})"
+
+
+def _inspect_archive(fh: Any) -> dict[str, Any]:
+    """Check the members' names and sizes before reading them; return the format header."""
+    try:
+        zf = zipfile.ZipFile(fh)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _NotARecording(
+            "its zip directory is missing or broken (a truncated or partly written file?)"
+        ) from exc
+    with zf:
+        infos = {}
+        for info in zf.infolist():
+            m = _MEMBER.match(info.filename)
+            if m is None:
+                raise _NotARecording(
+                    f"it holds a member {printable(repr(info.filename[:80]))} that mmphate "
+                    "recordings do not have"
+                )
+            if info.filename in infos:
+                raise _NotARecording(f"it holds the member {info.filename!r} twice")
+            infos[info.filename] = info
+        fmt = infos.get("format.npy")
+        if fmt is None:
+            raise _NotARecording("it has no mmphate format marker")
+        if fmt.file_size > _MAX_FORMAT_BYTES:
+            raise _NotARecording(
+                f"its format marker is {fmt.file_size:,} bytes; a marker needs a few hundred"
+            )
+        with zf.open(fmt) as member:
+            marker = np.lib.format.read_array(member, allow_pickle=False)
+        try:
+            header = json.loads(str(marker[()]))
+        except (json.JSONDecodeError, IndexError, TypeError, ValueError):
+            raise _NotARecording("its format marker is not JSON") from None
+        if not isinstance(header, dict) or header.get("format") != RECORDING_FORMAT:
+            raise _NotARecording(f"its format marker is {printable(_SHORT.repr(header))}")
+        version = header.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version:
+            raise _NotARecording(f"it has an invalid format version {version!r}")
+        if version > RECORDING_VERSION:
+            raise _NotARecording(
+                f"it has format version {version}; this mmphate reads versions "
+                f"1..{RECORDING_VERSION}. Upgrade mmphate to read it"
+            )
+        shape = header.get("shape")
+        if (
+            not isinstance(shape, list)
+            or len(shape) != 4
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape)
+        ):
+            raise _NotARecording(f"its header gives the shape {printable(_SHORT.repr(shape))}")
+        E, T, U, S = shape
+        n_metrics = None
+        for fname, info in infos.items():
+            key = fname[:-4]
+            with zf.open(info) as member:
+                arr_shape, dtype, offset = _npy_header(member, key)
+            nbytes = offset + int(np.prod(arr_shape, dtype=object)) * dtype.itemsize
+            if nbytes != info.file_size:
+                raise _NotARecording(
+                    f"its member {key!r} holds {info.file_size:,} bytes, but its header "
+                    f"describes {nbytes:,}"
+                )
+            want = _expected(key, E, T, U, S)
+            if key.startswith("metric"):
+                if len(arr_shape) != 1 or arr_shape[0] > E:
+                    raise _NotARecording(
+                        f"its member {key!r} has shape {arr_shape}; metrics have at most one "
+                        f"row per epoch ({E})"
+                    )
+                if n_metrics is None:
+                    n_metrics = arr_shape[0]
+                elif arr_shape[0] != n_metrics:
+                    raise _NotARecording(
+                        f"its metrics members have {n_metrics} and {arr_shape[0]} rows"
+                    )
+                ok_dtype = (
+                    dtype.kind == "b"
+                    if key.endswith("_mask")
+                    else dtype.kind in "iu"
+                    if key == "metrics_index"
+                    else dtype.kind in "biufcmM"
+                    or (dtype.kind == "U" and dtype.itemsize <= 4 * _MAX_CELL_CHARS)
+                )
+                if not ok_dtype:
+                    raise _NotARecording(f"its member {key!r} has dtype {dtype}")
+            elif want is not None:
+                w_shape, kinds = want
+                if (
+                    tuple(arr_shape) != w_shape
+                    or dtype.kind not in kinds
+                    or (key == "hidden" and dtype != np.float32)
+                ):
+                    raise _NotARecording(
+                        f"its member {key!r} has dtype {dtype} and shape {tuple(arr_shape)}; "
+                        f"the header's shape {tuple(shape)} needs {w_shape}"
+                    )
+            else:  # a 0-d JSON string
+                cap = _MAX_FORMAT_BYTES if key == "format" else _MAX_TEXT_BYTES
+                if arr_shape != () or dtype.kind != "U" or dtype.itemsize > cap:
+                    raise _NotARecording(
+                        f"its member {key!r} is not a JSON text of at most {cap // 4:,} "
+                        f"characters (dtype {dtype}, shape {tuple(arr_shape)})"
+                    )
+    return header
+
+
+def _expected(key: str, E: int, T: int, U: int, S: int) -> tuple[tuple[int, ...], str] | None:
+    return {
+        "hidden": ((E, T, U, S), "f"),
+        "epochs": ((E,), "iu"),
+        "timesteps": ((T,), "iu"),
+        "valid": ((T, S), "b"),
+        "sample_labels": ((S,), "iu"),
+    }.get(key)
+
+
+def _npy_header(member: Any, key: str) -> tuple[tuple[int, ...], np.dtype, int]:
+    """Shape, dtype and data offset of an ``.npy`` member, read without reading its data."""
+    try:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise ValueError(version)
+    except ValueError as exc:  # not the .npy magic, or an unreadable header
+        raise _NotARecording(f"its member {key!r} is not a plain NumPy array") from exc
+    offset = member.tell()
+    if offset > _NPY_HEADER or dtype.hasobject:
+        raise _NotARecording(f"its member {key!r} holds Python objects or an oversized header")
+    return tuple(int(v) for v in shape), dtype, offset
 
 
 def _to_arrays(rec: Any) -> dict[str, np.ndarray]:
@@ -138,14 +308,22 @@ def _to_arrays(rec: Any) -> dict[str, np.ndarray]:
 def _from_arrays(arrays: dict[str, np.ndarray], header: dict[str, Any]) -> dict[str, Any]:
     for key in ("hidden", "epochs", "timesteps", "labels", "metadata", "metrics_index"):
         if key not in arrays:
-            raise ValueError(f"the archive lacks its {key!r} member")
+            raise _NotARecording(f"the archive lacks its {key!r} member")
     hidden = arrays["hidden"]
     if hidden.dtype != np.float32 or list(hidden.shape) != list(header.get("shape", [])):
-        raise ValueError(
+        raise _NotARecording(
             f"hidden has dtype {hidden.dtype} and shape {hidden.shape}; the header says "
             f"float32 {header.get('shape')}"
         )
-    labels = json.loads(str(arrays["labels"][()]))
+    labels = _json_member(arrays, "labels")
+    if (
+        not isinstance(labels, dict)
+        or not isinstance(labels.get("units"), list)
+        or not isinstance(labels.get("metrics"), dict)
+        or not isinstance(labels.get("metrics", {}).get("columns"), list)
+        or not (labels.get("class_names") is None or isinstance(labels["class_names"], list))
+    ):
+        raise _NotARecording("its labels member does not list units, classes and metrics")
     metrics = _metrics_from_arrays(labels["metrics"], arrays)
     return {
         "hidden": hidden,
@@ -156,12 +334,19 @@ def _from_arrays(arrays: dict[str, np.ndarray], header: dict[str, Any]) -> dict[
         "sample_labels": arrays.get("sample_labels"),
         "class_names": labels["class_names"],
         "metrics": metrics,
-        "metadata": json.loads(str(arrays["metadata"][()])),
+        "metadata": _json_member(arrays, "metadata"),
     }
 
 
+def _json_member(arrays: dict[str, np.ndarray], key: str) -> Any:
+    try:
+        return json.loads(str(arrays[key][()]))
+    except (json.JSONDecodeError, IndexError, TypeError, ValueError):
+        raise _NotARecording(f"its {key!r} member is not valid JSON") from None
+
+
 class _NotARecording(Exception):
-    pass
+    """Why a file is not (or no longer) a recording, in our words."""
 
 
 def json_default(obj: Any) -> Any:
@@ -235,27 +420,39 @@ def _metrics_from_arrays(meta: dict[str, Any], arrays: dict[str, np.ndarray]) ->
     index = pd.Index(arrays["metrics_index"].astype(np.int64), name="epoch")
     data: dict[int, pd.Series] = {}
     for i, entry in enumerate(meta["columns"]):
+        if not isinstance(entry, dict) or not {"name", "kind", "dtype"} <= set(entry):
+            raise _NotARecording(f"its metrics column {i} is not described")
+        if f"metric_{i}" not in arrays:
+            raise _NotARecording(f"the archive lacks the member of metrics column {i}")
         values = arrays[f"metric_{i}"]
         if values.shape != (len(index),):
-            raise ValueError(f"metrics column {entry['name']!r} has {values.shape} values")
+            raise _NotARecording(f"metrics column {entry['name']!r} has {values.shape} values")
         kind, dtype = entry["kind"], entry["dtype"]
-        if kind == "numpy":
-            series = pd.Series(values, index=index, dtype=np.dtype(dtype))
-        elif kind == "string":
-            mask = arrays[f"metric_{i}_mask"]
-            obj = values.astype(object)
-            obj[mask] = None if dtype == "object" else np.nan
-            series = pd.Series(obj, index=index, dtype=dtype)
-        elif kind == "masked":
-            mask = arrays[f"metric_{i}_mask"]
-            series = pd.Series(values, index=index).astype(dtype)
-            series[mask] = pd.NA
-        else:
-            raise ValueError(f"unknown metrics column kind {kind!r}")
+        if kind in ("string", "masked") and f"metric_{i}_mask" not in arrays:
+            raise _NotARecording(f"the archive lacks the mask of metrics column {i}")
+        try:
+            if kind == "numpy":
+                series = pd.Series(values, index=index, dtype=np.dtype(dtype))
+            elif kind == "string":
+                mask = arrays[f"metric_{i}_mask"]
+                obj = values.astype(object)
+                obj[mask] = None if dtype == "object" else np.nan
+                series = pd.Series(obj, index=index, dtype=dtype)
+            elif kind == "masked":
+                mask = arrays[f"metric_{i}_mask"]
+                series = pd.Series(values, index=index).astype(dtype)
+                series[mask] = pd.NA
+            else:
+                raise _NotARecording(f"unknown metrics column kind {kind!r}")
+        except (TypeError, ValueError):
+            raise _NotARecording(
+                f"metrics column {printable(repr(entry['name']))} has an unusable dtype "
+                f"{printable(repr(dtype))}"
+            ) from None
         data[i] = series
     df = pd.DataFrame(data, index=index)
-    df.columns = pd.Index([c["name"] for c in meta["columns"]], name=meta["columns_name"])
+    df.columns = pd.Index([c["name"] for c in meta["columns"]], name=meta.get("columns_name"))
     if not len(meta["columns"]):
         df = pd.DataFrame(index=index)
-        df.columns.name = meta["columns_name"]
+        df.columns.name = meta.get("columns_name")
     return df

@@ -29,6 +29,19 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from .._validate import (
+    as_embedding,
+    check_choice,
+    check_class_indices,
+    check_float32_range,
+    check_int_labels,
+    check_mask,
+    check_metadata,
+    check_metrics,
+    check_str_labels,
+    describe,
+    printable,
+)
 from ._format import (
     RECORDING_FORMAT,
     RECORDING_VERSION,
@@ -69,11 +82,24 @@ def check_hidden(hidden: Any, name: str = "X") -> np.ndarray:
     Raises
     ------
     TypeError
-        If ``hidden`` is not numeric.
+        If ``hidden`` is not numeric (or is a ragged nest of lists).
     ValueError
-        If it is not 4-D, is empty, or holds NaN or infinite values.
+        If it is not 4-D, is empty, holds NaN or infinite values, or holds finite values that
+        float32 (the type activations are stored in) cannot represent (beyond +-3.4e38, or all
+        below 1.2e-38 in magnitude).
     """
-    arr = np.asarray(hidden)
+    if type(hidden).__module__.partition(".")[0] == "torch":
+        raise TypeError(
+            f"{name} is a torch tensor; pass {name}.detach().cpu().numpy() (or record it with "
+            "mmphate.record.torch.HiddenStateRecorder)."
+        )
+    try:
+        arr = np.asarray(hidden)
+    except (ValueError, TypeError):
+        raise TypeError(
+            f"{name} must be a numeric array (epochs, timesteps, units, samples); got "
+            f"{describe(hidden)} that does not form a regular array."
+        ) from None
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.floating)
         or np.issubdtype(arr.dtype, np.integer)
@@ -97,6 +123,7 @@ def check_hidden(hidden: Any, name: str = "X") -> np.ndarray:
             f"{name} contains NaN or infinite values (first at index {tuple(int(i) for i in bad)} "
             "as (epoch, timestep, unit, sample)). Remove or impute them before fitting."
         )
+    check_float32_range(arr, name)
     return arr
 
 
@@ -119,8 +146,11 @@ def fill_padding(hidden: np.ndarray, valid: np.ndarray | None, mode: str = "carr
     numpy.ndarray
         A new array if anything was filled, else ``hidden`` itself.
     """
-    if mode not in PADDING_MODES:
-        raise ValueError(f"padding must be one of {PADDING_MODES}; got {mode!r}.")
+    check_choice(mode, "padding", PADDING_MODES)
+    if not isinstance(hidden, np.ndarray) or hidden.ndim != 4:
+        hidden = check_hidden(hidden, "hidden")
+    if valid is not None:
+        valid = check_mask(valid, (hidden.shape[1], hidden.shape[3]))
     if valid is None or valid.all():
         return hidden
     if mode == "zero":
@@ -140,17 +170,6 @@ def _gather_time(hidden: np.ndarray, idx: np.ndarray) -> np.ndarray:
     E, T, U, S = hidden.shape
     t_idx = idx[None, :, None, :]  # (1, T, 1, S)
     return np.take_along_axis(hidden, np.broadcast_to(t_idx, (E, T, U, S)), axis=1)
-
-
-def _labels(values: Any, n: int, name: str, default: np.ndarray) -> np.ndarray:
-    if values is None:
-        return default
-    arr = np.asarray(values)
-    if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(f"{name} must have one label per entry ({n}); got shape {arr.shape}.")
-    if len(np.unique(arr)) != n:
-        raise ValueError(f"{name} labels must be unique; got duplicates in {arr.tolist()[:20]}.")
-    return arr
 
 
 class Recording:
@@ -173,10 +192,31 @@ class Recording:
     class_names : sequence of str, optional
         Name of each class index used in ``sample_labels``.
     metrics : pandas.DataFrame or mapping, optional
-        Per-epoch metrics indexed by epoch number (conventional columns:
-        ``train_loss``, ``val_loss``, ``train_accuracy``, ``val_accuracy``).
+        Per-epoch metrics (conventional columns: ``train_loss``, ``val_loss``,
+        ``train_accuracy``, ``val_accuracy``, which must hold numbers).  A DataFrame says which
+        epoch each row is with an index named ``"epoch"`` or an ``epoch`` column (an unnamed
+        index is accepted only if it equals ``epochs``); a mapping of columns without an
+        ``"epoch"`` entry must have one value per epoch, in order.
     metadata : mapping, optional
-        JSON-serialisable free-form information (model kind, layer, dataset).
+        JSON-serialisable free-form information (model kind, layer, dataset), string keys.
+
+    Raises
+    ------
+    TypeError
+        If a field has the wrong kind of values: non-numeric ``hidden``, non-integer labels or
+        class indices, unit ids that are not strings or integers, a non-boolean ``valid``,
+        metrics columns mixing numbers and text, metadata JSON cannot store.
+    ValueError
+        If a field has wrong values: ``hidden`` not 4-D, empty, non-finite or beyond float32's
+        range; labels of the wrong length, duplicated, non-whole (``0.1``) or, for epochs and
+        timesteps, not strictly increasing (the kernel's temporal edges follow storage order);
+        ids with a NUL character or a lone surrogate; metrics whose rows cannot be matched to
+        epochs; a sample without any valid step.
+
+    Notes
+    -----
+    Nothing is coerced in a way that changes meaning: float epochs are accepted only when they
+    are whole numbers, a 0/1 array only as a mask, unit ids only as given.
     """
 
     def __init__(
@@ -195,51 +235,41 @@ class Recording:
         arr = check_hidden(hidden, "hidden")
         self.hidden: np.ndarray = np.ascontiguousarray(arr, dtype=np.float32)
         E, T, U, S = self.hidden.shape
-        self.epochs: np.ndarray = _labels(epochs, E, "epochs", np.arange(E)).astype(np.int64)
-        self.timesteps: np.ndarray = _labels(timesteps, T, "timesteps", np.arange(T)).astype(
-            np.int64
+        self.epochs: np.ndarray = (
+            np.arange(E, dtype=np.int64)
+            if epochs is None
+            else check_int_labels(epochs, E, "epochs")
         )
-        self.units: np.ndarray = _labels(
-            None if units is None else [str(u) for u in units],
-            U,
-            "units",
-            np.array([str(u) for u in range(U)]),
-        ).astype(str)
+        self.timesteps: np.ndarray = (
+            np.arange(T, dtype=np.int64)
+            if timesteps is None
+            else check_int_labels(timesteps, T, "timesteps")
+        )
+        self.units: np.ndarray = (
+            np.array([str(u) for u in range(U)])
+            if units is None
+            else check_str_labels(units, U, "units")
+        )
         if valid is not None:
-            valid = np.asarray(valid, dtype=bool)
-            if valid.shape != (T, S):
-                raise ValueError(
-                    f"valid must have shape (timesteps, samples) = {(T, S)}; got {valid.shape}."
-                )
+            valid = check_mask(valid, (T, S))
             if not valid.any(axis=0).all():
                 empty = np.flatnonzero(~valid.any(axis=0)).tolist()
                 raise ValueError(
-                    f"every sample needs at least one valid step; samples {empty} have none."
+                    f"every sample needs at least one valid step; samples {empty[:20]} have none."
                 )
         self.valid: np.ndarray | None = valid
-        if sample_labels is not None:
-            sample_labels = np.asarray(sample_labels)
-            if sample_labels.shape != (S,):
-                raise ValueError(
-                    f"sample_labels must have one class per sample ({S}); got shape {sample_labels.shape}."
-                )
-            if not np.issubdtype(sample_labels.dtype, np.integer):
-                raise TypeError(
-                    f"sample_labels must be integer class indices; got dtype {sample_labels.dtype}."
-                )
-            sample_labels = sample_labels.astype(np.int64)
-        self.sample_labels: np.ndarray | None = sample_labels
         self.class_names: list[str] | None = (
-            None if class_names is None else [str(c) for c in class_names]
+            None
+            if class_names is None
+            else check_str_labels(class_names, None, "class_names").tolist()
         )
-        if self.class_names is not None and sample_labels is not None and len(sample_labels):
-            if sample_labels.min() < 0 or sample_labels.max() >= len(self.class_names):
-                raise ValueError(
-                    f"sample_labels must index class_names (0..{len(self.class_names) - 1}); "
-                    f"got values in [{sample_labels.min()}, {sample_labels.max()}]."
-                )
-        self.metrics: pd.DataFrame = self._check_metrics(metrics)
-        self.metadata: dict[str, Any] = dict(metadata or {})
+        self.sample_labels: np.ndarray | None = (
+            None
+            if sample_labels is None
+            else check_class_indices(sample_labels, S, self.class_names)
+        )
+        self.metrics: pd.DataFrame = check_metrics(metrics, self.epochs)
+        self.metadata: dict[str, Any] = check_metadata(metadata)
 
     # ------------------------------------------------------------------ shape
     @property
@@ -307,15 +337,31 @@ class Recording:
         samples: Sequence[int] | None = None,
     ) -> Recording:
         """A new Recording restricted to the given labels (epoch numbers, timestep
-        indices, unit ids), in the order given; ``None`` keeps an axis whole.
+        indices, unit ids); ``None`` keeps an axis whole.
 
-        ``samples`` selects trace samples by position (samples carry no ids);
-        their ``valid`` columns and ``sample_labels`` follow.
+        Epochs and timesteps must be given in increasing order (the recording's order: the
+        kernel's temporal edges join neighbours in storage order); units and ``samples`` (trace
+        samples by position; samples carry no ids) come in the order given, and the samples'
+        ``valid`` columns and ``sample_labels`` follow.
+
+        Raises
+        ------
+        ValueError
+            If a label is not in the recording, a selection is empty or, for epochs and
+            timesteps, not increasing, or the kept timesteps leave a sample no valid step.
         """
+        if isinstance(units, str):
+            units = [units]
         e = self._positions(self.epochs, epochs, "epochs")
         t = self._positions(self.timesteps, timesteps, "timesteps")
         u = self._positions(self.units, None if units is None else [str(x) for x in units], "units")
         s = self._positions(np.arange(self.n_samples), samples, "samples")
+        for name, pos, labels in (("epochs", e, self.epochs), ("timesteps", t, self.timesteps)):
+            if (np.diff(pos) <= 0).any():
+                raise ValueError(
+                    f"select keeps {name} in increasing order (temporal edges follow storage "
+                    f"order); got {labels[pos].tolist()[:20]}. Pass them sorted."
+                )
         hidden = self.hidden[np.ix_(e, t, u, s)]
         logged = set(self.metrics.index.tolist())
         metrics = self.metrics.loc[[ep for ep in self.epochs[e].tolist() if ep in logged]]
@@ -344,7 +390,7 @@ class Recording:
         lookup = {v.item() if hasattr(v, "item") else v: i for i, v in enumerate(labels)}
         pos = []
         for w in np.atleast_1d(np.asarray(wanted)).tolist():
-            if w not in lookup:
+            if isinstance(w, bool) or w not in lookup:
                 raise ValueError(
                     f"{name} has no label {w!r}; available: {labels.tolist()[:20]}"
                     + (" ..." if len(labels) > 20 else "")
@@ -353,24 +399,6 @@ class Recording:
         if not pos:
             raise ValueError(f"select needs at least one of the {name}; got an empty selection.")
         return np.asarray(pos)
-
-    def _check_metrics(self, metrics: Any) -> pd.DataFrame:
-        if metrics is None:
-            return pd.DataFrame(index=pd.Index(self.epochs, name="epoch"))
-        df = pd.DataFrame(metrics).copy()
-        if not isinstance(metrics, pd.DataFrame) or df.index.name != "epoch":
-            if "epoch" in df.columns:
-                df = df.set_index("epoch")
-            elif len(df) == len(self.epochs):
-                df.index = pd.Index(self.epochs)
-        df.index = pd.Index(np.asarray(df.index, dtype=np.int64), name="epoch")
-        unknown = set(df.index.tolist()) - set(self.epochs.tolist())
-        if unknown:
-            raise ValueError(
-                f"metrics are indexed by epoch number; epochs {sorted(unknown)[:10]} are not in "
-                f"this recording's epochs {self.epochs.tolist()[:10]}."
-            )
-        return df
 
     # ------------------------------------------------------------ comparison
     def copy(self) -> Recording:
@@ -428,12 +456,16 @@ class Recording:
         strings only (no pickled objects), so :meth:`load` never executes code
         from a file.  It carries a format marker and version.  The path is used
         exactly as given (no ``.npz`` is appended) and the file is written
-        atomically: a failed save never leaves a partial file behind.
+        atomically (see :mod:`mmphate._atomic`): the data go to a temporary file
+        in the same folder that then replaces ``path`` in one step, so a failed
+        save (full disk, interrupt) leaves the previous file intact and no
+        partial file behind.  Saving onto a symbolic link updates its target; a
+        new file gets the umask's mode, a replaced one keeps its mode.
 
         Parameters
         ----------
         path : str, path-like or binary file object
-            Destination.
+            Destination.  Its folder must exist.
         compress : bool, default False
             Deflate the arrays (smaller file, slower save/load; activations
             rarely compress much).
@@ -443,6 +475,15 @@ class Recording:
         TypeError
             If the metadata is not JSON-serialisable or a metrics column has a
             dtype that cannot be stored without pickling (e.g. arbitrary objects).
+        FileNotFoundError, NotADirectoryError
+            If the folder of ``path`` does not exist or is not a folder (named in the message).
+        IsADirectoryError
+            If ``path`` is a folder.
+        ValueError
+            If ``path`` is not a regular file (a FIFO, a device such as ``/dev/full``), or the
+            hidden tensor was made non-finite after construction.
+        OSError
+            If writing fails (e.g. no space left); the previous file is unchanged.
         """
         save_recording(self, path, compress=compress)
 
@@ -451,15 +492,21 @@ class Recording:
         """Read a recording written by :meth:`save`.
 
         Loading uses ``numpy.load(..., allow_pickle=False)`` and JSON only:
-        nothing in the file is executed.
+        nothing in the file is executed.  Only a regular file is read (a FIFO is
+        refused at once instead of blocking), and before any array is inflated each
+        member of the archive is checked against the layout and the shape in its
+        header, so a small file cannot expand into a large allocation.
 
         Raises
         ------
         FileNotFoundError
             If the path does not exist.
+        IsADirectoryError
+            If the path is a folder.
         ValueError
-            If the file is not an mmphate recording (foreign, truncated or
-            corrupt) or was written by a newer, incompatible version.  No
+            If the path is not a regular file, or the file is not an mmphate
+            recording (foreign, truncated or corrupt, an unexpected or oversized
+            member) or was written by a newer, incompatible version.  No
             partially loaded object is ever returned.
         """
         fields = load_recording(path)
@@ -467,7 +514,9 @@ class Recording:
             return cls(**fields)
         except (TypeError, ValueError) as exc:
             name = getattr(path, "name", None) if hasattr(path, "read") else os.fspath(path)
-            raise ValueError(f"{name!r} is not a valid mmphate recording: {exc}") from exc
+            raise ValueError(
+                f"{printable(repr(name))} is not a valid mmphate recording: {exc}"
+            ) from exc
 
 
 _COMPONENTS = ("x", "y", "z")
@@ -487,8 +536,19 @@ def embedding_frame(embedding: Any, recording: Recording) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``recording`` is not a Recording, or ``embedding`` is not a finite numeric
+        array with one row per node.
     """
-    emb = np.asarray(embedding)
+    if not isinstance(recording, Recording):
+        raise TypeError(f"recording must be an mmphate.Recording; got {describe(recording)}.")
+    dtype = getattr(getattr(embedding, "embedding_", embedding), "dtype", None)
+    emb = as_embedding(embedding)  # numeric, finite, 2-D
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        emb = emb.astype(dtype)  # keep float32 coordinates float32 (as written to CSV)
     if emb.ndim != 2 or emb.shape[0] != recording.n_nodes or emb.shape[1] < 1:
         raise ValueError(
             f"embedding must have shape (nodes={recording.n_nodes}, components); got {emb.shape}."

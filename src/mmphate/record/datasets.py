@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._optional import require
+from .._validate import check_int, check_number, check_seed, check_text
 from ._recording import Recording
 
 __all__ = [
@@ -219,7 +220,15 @@ def load_dataset(name: str) -> Dataset:
     Returns
     -------
     Dataset
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a bundled dataset, or is not a string.
+    MissingDependencyError
+        If sktime (``mmphate[datasets]``) is not installed.
     """
+    check_text(name, "name")
     squash = "".join(ch for ch in str(name).lower() if ch.isalnum())
     for key, loader in DATASETS.items():
         if key.replace("_", "") == squash:
@@ -305,6 +314,15 @@ def synthetic_recording(
         ``{"dataset": "synthetic", ...}`` with the parameters.
     truth : SyntheticTruth
         ``latent`` (N, 3) in node order and ``unit_groups`` (U,).
+
+    Raises
+    ------
+    InvalidParameterError
+        (a ``ValueError`` and a ``TypeError``) If a count is not a positive integer, a
+        geometry parameter is not finite, ``unit_spread`` or ``noise`` is negative, or
+        ``seed`` is not an integer or None.
+    ValueError
+        If ``n_groups`` exceeds ``n_units``.
     """
     for name, v in (
         ("n_epochs", n_epochs),
@@ -313,8 +331,17 @@ def synthetic_recording(
         ("n_samples", n_samples),
         ("n_groups", n_groups),
     ):
-        if int(v) != v or v < 1:
-            raise ValueError(f"{name} must be a positive integer; got {v!r}.")
+        check_int(v, name, minimum=1)
+    for name, v in (("separation", separation), ("radius", radius), ("depth", depth)):
+        check_number(v, name)
+    check_number(unit_spread, "unit_spread", low=0)
+    check_number(noise, "noise", low=0)
+    check_seed(seed, "seed")
+    if float(n_epochs) * n_timesteps * n_units * n_samples > 2**32:
+        raise ValueError(
+            f"a synthetic recording of {n_epochs} x {n_timesteps} x {n_units} x {n_samples} "
+            "activations is too large (at most 2**32 values); make it smaller."
+        )
     if n_groups > n_units:
         raise ValueError(f"n_groups ({n_groups}) cannot exceed n_units ({n_units}).")
     E, T, U, S, G = int(n_epochs), int(n_timesteps), int(n_units), int(n_samples), int(n_groups)

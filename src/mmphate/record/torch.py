@@ -58,6 +58,15 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
 import numpy as np
 import pandas as pd
 
+from .._validate import (
+    check_bool,
+    check_class_indices,
+    check_int,
+    check_metadata,
+    check_str_labels,
+    describe,
+    printable,
+)
 from ._recording import Recording
 
 __all__ = ["HiddenStateRecorder", "layer_units"]
@@ -204,6 +213,17 @@ class HiddenStateRecorder:
     metadata : mapping, optional
         Extra metadata for the recording (JSON-serialisable).
 
+    Raises
+    ------
+    TypeError
+        If ``trace_inputs`` is not a tensor, a PackedSequence or a tuple starting with one (a
+        NumPy array is refused: convert it with ``torch.as_tensor``), if its floating dtype
+        differs from the model's parameters, or if an argument has the wrong type.
+    ValueError
+        If ``trace_inputs`` is empty or not finite, does not fit a recurrent model's
+        ``input_size``, or an argument has a wrong value (``every``, ``lengths``,
+        ``sample_labels``, ``layer_index``, an unknown layer).
+
     Examples
     --------
     A sketch (the user guide's "Recording hidden states" page has a complete, tested one):
@@ -234,15 +254,30 @@ class HiddenStateRecorder:
             raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}.")
         self.model = model
         self.layer, self.layer_name = self._resolve_layer(model, layer)
-        self.trace_inputs = trace_inputs
+        self.every = check_int(every, "every", minimum=1)
+        layer_index = check_int(layer_index, "layer_index", optional=True)
+        if batch_first is not None:
+            batch_first = check_bool(batch_first, "batch_first")
+        if forward_kwargs is not None and not isinstance(forward_kwargs, Mapping):
+            raise TypeError(
+                f"forward_kwargs must be a mapping of keyword arguments; got {describe(forward_kwargs)}."
+            )
         self.forward_kwargs = dict(forward_kwargs or {})
-        if int(every) != every or every < 1:
-            raise ValueError(f"every must be a positive integer; got {every!r}.")
-        self.every = int(every)
+        self.trace_inputs = trace_inputs
         self.lengths = None if lengths is None else self._check_lengths(lengths)
-        self.sample_labels = None if sample_labels is None else np.asarray(sample_labels)
-        self.class_names = None if class_names is None else [str(c) for c in class_names]
-        self.metadata = dict(metadata or {})
+        self.class_names = (
+            None
+            if class_names is None
+            else check_str_labels(class_names, None, "class_names").tolist()
+        )
+        if isinstance(sample_labels, torch.Tensor):
+            sample_labels = sample_labels.detach().cpu().numpy()
+        self.sample_labels = (
+            None
+            if sample_labels is None
+            else check_class_indices(sample_labels, None, self.class_names)
+        )
+        self.metadata = check_metadata(metadata)
 
         self.is_rnn = isinstance(self.layer, nn.RNNBase)
         if self.is_rnn:
@@ -275,6 +310,8 @@ class HiddenStateRecorder:
             if batch_first is None:
                 batch_first = getattr(getattr(self.layer, "self_attn", None), "batch_first", None)
             self.batch_first = True if batch_first is None else bool(batch_first)
+
+        self._check_trace_inputs()
 
         self._snapshots: list[np.ndarray] = []
         self._snapshot_epochs: list[int] = []
@@ -310,7 +347,14 @@ class HiddenStateRecorder:
     def _check_lengths(lengths: Any) -> np.ndarray:
         if isinstance(lengths, torch.Tensor):
             lengths = lengths.detach().cpu().numpy()
-        arr = np.asarray(lengths)
+        if isinstance(lengths, (str, bytes)):
+            raise TypeError(f"lengths must be integers (one per trace sample); got {lengths!r}.")
+        try:
+            arr = np.asarray(lengths)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"lengths must be a 1-D array of integers; got {describe(lengths)}."
+            ) from None
         if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
             raise ValueError(
                 f"lengths must be a 1-D array of integers (one per trace sample); got "
@@ -319,6 +363,56 @@ class HiddenStateRecorder:
         if (arr < 1).any():
             raise ValueError(f"lengths must be >= 1; got minimum {arr.min()}.")
         return arr.astype(np.int64)
+
+    def _check_trace_inputs(self) -> None:
+        """Refuse trace inputs torch would reject (or misread), before the first forward call."""
+        x = self.trace_inputs
+        if isinstance(x, np.ndarray) or type(x).__module__.partition(".")[0] == "pandas":
+            raise TypeError(
+                f"trace_inputs must be a torch.Tensor (or a PackedSequence, or a tuple of "
+                f"positional arguments); got {describe(x)}. Convert it with "
+                "torch.as_tensor(x, dtype=torch.float32)."
+            )
+        args = x if isinstance(x, tuple) else (x,)
+        if not args or not isinstance(args[0], torch.Tensor | PackedSequence):
+            raise TypeError(
+                "trace_inputs must be a torch.Tensor, a PackedSequence, or a tuple whose first "
+                f"element is one; got {describe(args[0] if args else x)}."
+            )
+        for i, a in enumerate(args):
+            if isinstance(a, np.ndarray):
+                raise TypeError(
+                    f"trace_inputs[{i}] is a numpy array; convert it with torch.as_tensor(...)."
+                )
+        first = args[0].data if isinstance(args[0], PackedSequence) else args[0]
+        if first.dim() == 0 or first.shape[0] == 0 or first.numel() == 0:
+            raise ValueError(
+                f"trace_inputs must hold at least one trace sample; got shape {tuple(first.shape)}."
+            )
+        if first.is_floating_point() or first.is_complex():
+            if not bool(torch.isfinite(first).all()):
+                raise ValueError(
+                    "trace_inputs contain NaN or infinite values; clean them before recording."
+                )
+            param = next((p for p in self.model.parameters() if p.is_floating_point()), None)
+            if param is not None and first.dtype != param.dtype:
+                raise TypeError(
+                    f"trace_inputs have dtype {first.dtype} but the model's parameters are "
+                    f"{param.dtype}; convert them, e.g. trace_inputs.to({param.dtype})."
+                )
+        layer = self.layer
+        if (
+            isinstance(layer, nn.RNNBase)
+            and layer is self.model
+            and isinstance(args[0], torch.Tensor)
+        ):
+            if first.dim() not in (2, 3) or first.shape[-1] != layer.input_size:
+                want = "(batch, time, features)" if layer.batch_first else "(time, batch, features)"
+                raise ValueError(
+                    f"trace_inputs have shape {tuple(first.shape)} but the "
+                    f"{type(layer).__name__} takes {want} with features = input_size = "
+                    f"{layer.input_size}; give it tensors of that shape."
+                )
 
     # --------------------------------------------------------------- capture
     def _run_model(self) -> list[tuple[tuple, dict, Any]]:
@@ -337,10 +431,18 @@ class HiddenStateRecorder:
         try:
             self.model.eval()
             with torch.no_grad():
-                if isinstance(inputs, tuple):
-                    self.model(*inputs, **kwargs)
-                else:
-                    self.model(inputs, **kwargs)
+                try:
+                    if isinstance(inputs, tuple):
+                        self.model(*inputs, **kwargs)
+                    else:
+                        self.model(inputs, **kwargs)
+                except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                    raise ValueError(
+                        f"the model failed on the trace inputs ({describe(self.trace_inputs)}): "
+                        f"{type(exc).__name__}: {printable(first[:300])}. Give trace inputs of "
+                        "the shape and dtype the model is trained on."
+                    ) from exc
         finally:
             handle.remove()
             for m, training in modes:
@@ -411,6 +513,19 @@ class HiddenStateRecorder:
         ((args, kwargs, output),) = self._run_model()
         seq, packed_lengths = self._sequence(args, kwargs, output)
         B, T, F = seq.shape
+        if seq.dtype in (torch.float64, torch.complex64, torch.complex128) or seq.is_complex():
+            if seq.is_complex():
+                raise TypeError(
+                    f"layer {self.layer_name!r} produced complex states; record a real-valued layer."
+                )
+            finite = torch.isfinite(seq)
+            top = float(seq[finite].abs().max()) if bool(finite.any()) else 0.0
+            if top > float(np.finfo(np.float32).max):
+                raise ValueError(
+                    f"hidden states of layer {self.layer_name!r} reach {top:.3g}, beyond float32's "
+                    "range (+-3.4e38) in which mmphate stores activations; the model has diverged "
+                    "or needs rescaling."
+                )
         hidden = seq.detach().to("cpu", torch.float32).numpy().transpose(1, 2, 0)  # (T, F, B)
         hidden = np.ascontiguousarray(hidden)
         if self.is_rnn:
@@ -485,23 +600,43 @@ class HiddenStateRecorder:
         -------
         bool
             Whether a snapshot was taken.
+
+        Raises
+        ------
+        TypeError
+            If ``epoch`` is not an integer or a metric is not one real number (text such as
+            ``val_loss="high"`` is refused here, not later).
+        ValueError
+            If epochs do not increase, or the model fails on the trace inputs or produces
+            states that are not finite or beyond float32 (one line, with the inputs' shape).
         """
         last = self._history[-1]["epoch"] if self._history else None
         if epoch is None:
             epoch = 0 if last is None else last + 1
-        if not isinstance(epoch, numbers.Integral):
-            raise TypeError(f"epoch must be an integer; got {epoch!r}.")
+        if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral):
+            raise TypeError(f"epoch must be an integer; got {describe(epoch)}.")
         epoch = int(epoch)
         if last is not None and epoch <= last:
             raise ValueError(f"epochs must increase: got {epoch} after {last}.")
+        force = check_bool(force, "force")
         row: dict[str, Any] = {"epoch": epoch}
         for key, value in metrics.items():
             if isinstance(value, torch.Tensor):
+                if value.numel() != 1:
+                    raise TypeError(
+                        f"metric {key!r} must be a single number; got a tensor of shape "
+                        f"{tuple(value.shape)}."
+                    )
                 value = value.detach().cpu().item()
+            if isinstance(value, np.ndarray) and value.ndim == 0:
+                value = value[()]
             if isinstance(value, np.generic):
                 value = value.item()
-            if not isinstance(value, numbers.Number | str | bool):
-                raise TypeError(f"metric {key!r} must be a scalar; got {type(value).__name__}.")
+            if not isinstance(value, numbers.Real):
+                raise TypeError(
+                    f"metric {key!r} must be a real number (float or int; NaN for missing); got "
+                    f"{describe(value)}."
+                )
             row[key] = value
         take = force or epoch % self.every == 0
         if take:
@@ -566,7 +701,7 @@ class HiddenStateRecorder:
             info["num_layers"] = int(self.layer.num_layers)
             info["hidden_size"] = int(self.layer.hidden_size)
         info.update(self.metadata)
-        info.update(metadata or {})
+        info.update(check_metadata(metadata))
         return Recording(
             hidden,
             epochs=self._snapshot_epochs,

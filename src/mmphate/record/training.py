@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._optional import MissingDependencyError
+from .._validate import check_bool, check_choice, check_int, check_model_data, check_number
 
 try:
     import torch
@@ -281,6 +282,8 @@ def evaluate(
     float
         Fraction of correctly classified sequences.
     """
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    check_model_data(model, X, y, lengths, unit_mask)
     Xt, yt, lt = _tensors(X, y, lengths)
     if len(Xt) != len(yt) or (lt is not None and len(lt) != len(Xt)):
         raise ValueError(
@@ -368,19 +371,33 @@ def train_classifier(
     TrainingResult
         ``.model`` (eval mode), ``.recording``, ``.history``, ``.dataset``,
         ``.trace_index``; unpacks as ``model, recording = train_classifier(...)``.
+
+    Raises
+    ------
+    TypeError
+        If ``dataset`` is neither a name nor a :class:`Dataset`.
+    InvalidParameterError
+        (a ``ValueError`` and a ``TypeError``) If ``kind`` is unknown, a count is not a positive
+        integer, or ``lr``, ``weight_decay`` or ``grad_clip`` is NaN, infinite or negative.
     """
-    ds = load_dataset(dataset) if isinstance(dataset, str) else dataset
-    if not isinstance(ds, Dataset):
+    if not isinstance(dataset, str | Dataset):
         raise TypeError(f"dataset must be a name or a Dataset; got {type(dataset).__name__}.")
+    check_choice(kind.lower() if isinstance(kind, str) else kind, "kind", ("lstm", "gru", "rnn"))
     for name, value in (
         ("epochs", epochs),
         ("hidden_size", hidden_size),
         ("batch_size", batch_size),
     ):
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    if int(record_every) != record_every or record_every < 0:
-        raise ValueError(f"record_every must be a non-negative integer; got {record_every!r}.")
+        check_int(value, name, minimum=1)
+    check_int(record_every, "record_every", minimum=0)
+    check_int(seed, "seed", minimum=0, maximum=2**63 - 1)
+    check_int(n_trace, "n_trace", minimum=1, optional=True)
+    check_number(lr, "lr", low=0, low_open=True)
+    check_number(weight_decay, "weight_decay", low=0)
+    check_number(grad_clip, "grad_clip", low=0, low_open=True, optional=True)
+    check_int(num_threads, "num_threads", minimum=1, optional=True)
+    check_bool(verbose, "verbose")
+    ds = load_dataset(dataset) if isinstance(dataset, str) else dataset
     params = dict(
         dataset=ds.name,
         kind=str(kind).lower(),
