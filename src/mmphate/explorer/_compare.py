@@ -57,11 +57,27 @@ def _nearest_at_or_before(labels: Sequence[int], value: int) -> tuple[int, bool]
 class ComparePanel:
     """One model of a :class:`CompareView` (read-only; the view owns the shared state).
 
+    Made by the view (``view.panels``, ``view.panel(name)``), not by hand.
+
+    Parameters
+    ----------
+    view : CompareView
+        The view whose shared epoch, timestep and selection this panel follows.
+    index : int
+        Position of the panel in the view.
+    name : str
+        The model's name.
+    embedding : numpy.ndarray of float32, shape (nodes, 2 | 3)
+        The model's embedding, slice-major node order.
+    rec : Recording
+        The model's recording.
+
     Attributes
     ----------
     name : str
     recording : Recording
     embedding : numpy.ndarray of float32, shape (nodes, 2 | 3)
+    unit_ids : list of str
     """
 
     def __init__(
