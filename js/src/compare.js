@@ -318,6 +318,7 @@ export function renderCompare({ model, el }) {
     if (ids.join("\u0000") !== st.selected.join("\u0000")) setSelection(ids, null, true);
   });
   on("change:color_by", () => model.get("color_by") !== st.colorBy && setShared("color_by", model.get("color_by"), null, true));
+  on("change:show_context", () => panels.forEach((p) => p.emit("show_context")));
   on("change:names", () => {
     const names = model.get("names") || [];
     for (const p of panels) {
