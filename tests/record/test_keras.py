@@ -336,3 +336,21 @@ def test_a_missing_backend_or_keras_is_one_line() -> None:
     last = out.stderr.strip().splitlines()[-1]
     assert "MissingDependencyError" in last and "cannot load its backend" in last, last
     assert "KERAS_BACKEND is tensorflow" in last and 'os.environ["KERAS_BACKEND"]' in last, last
+
+
+def test_a_backend_mismatch_is_explained(monkeypatch) -> None:
+    """KERAS_BACKEND changed after keras was imported: said where a wrong tensor arrives."""
+    from mmphate.record import keras as rk
+
+    assert rk._backend_note() == ""
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    note = rk._backend_note()
+    assert "KERAS_BACKEND=jax is set, but keras was imported before it was" in note
+    assert "runs on 'torch'" in note
+
+    class Array:
+        __module__ = "jax"
+        shape = (2, T, F)
+
+    err = _clear(TypeError, "jax tensor", HiddenStateCallback, functional(), "rnn", Array())
+    assert note.strip() in str(err)

@@ -148,6 +148,13 @@ def _foreign_framework(x: Any) -> str | None:
     return framework
 
 
+def _kind(x: Any) -> str:
+    """What ``x`` is, briefly (a nest of lists is named, not printed)."""
+    if isinstance(x, (list, tuple, dict)):
+        return f"a {type(x).__name__} of length {len(x)}"
+    return describe(x)
+
+
 def _is_array(x: Any) -> bool:
     """An array or tensor of any kind (one model input), as opposed to nested numbers."""
     return (
@@ -340,7 +347,7 @@ class HiddenStateCallback(SnapshotRecorder, keras.callbacks.Callback):
             else:
                 raise TypeError(
                     f"{name} must be a NumPy array or a {_backend()} tensor (or a list, tuple or "
-                    f"dict of them, one per model input); got {describe(leaf)}. Convert it with "
+                    f"dict of them, one per model input); got {_kind(leaf)}. Convert it with "
                     "np.asarray(x, dtype='float32')."
                 )
             if arr.dtype.kind not in "fiub":
