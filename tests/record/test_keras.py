@@ -160,10 +160,10 @@ def test_a_failing_subscriber_warns_and_recording_goes_on() -> None:
 def test_logs_that_are_not_numbers_are_left_out() -> None:
     X, _ = data(8)
     cb = HiddenStateCallback(functional(), "rnn", X, initial=False)
-    logs = {"loss": np.float32(0.5), "val_loss": torch.tensor(0.25), "f1": np.ones(2)}
+    logs = {"loss": np.float32(0.5), "val_loss": torch.tensor(0.25), "f1": np.ones(2), "force": 1}
     with pytest.warns(RuntimeWarning, match=r"\['f1'\]"):
         cb.on_epoch_end(0, logs)
-    assert cb.history.loc[1].to_dict() == {"loss": 0.5, "val_loss": 0.25}
+    assert cb.history.loc[1].to_dict() == {"loss": 0.5, "val_loss": 0.25, "force": 1}
     with pytest.raises(TypeError, match="single number"):
         cb.record(2, loss=torch.ones(3))
 

@@ -276,6 +276,9 @@ class SnapshotRecorder:
             If epochs do not increase, or the model fails on the trace inputs or produces
             states that are not finite or beyond float32 (one line, with the inputs' shape).
         """
+        return self._record(epoch, force, metrics)
+
+    def _record(self, epoch: Any, force: Any, metrics: Mapping[str, Any]) -> bool:
         last = self.last_epoch
         if epoch is None:
             epoch = 0 if last is None else last + 1

@@ -488,6 +488,8 @@ class HiddenStateCallback(SnapshotRecorder, keras.callbacks.Callback):
         skipped = []
         for key, value in (logs or {}).items():
             try:
+                if str(key) == "epoch":  # the recording's own column
+                    raise TypeError(key)
                 metrics[str(key)] = self._metric(str(key), value)
             except TypeError:
                 skipped.append(str(key))
@@ -498,7 +500,7 @@ class HiddenStateCallback(SnapshotRecorder, keras.callbacks.Callback):
                 RuntimeWarning,
                 stacklevel=2,
             )
-        self.record(int(epoch) + 1, **metrics)
+        self._record(int(epoch) + 1, False, metrics)
 
     # --------------------------------------------------------------- capture
     def _metric(self, key: str, value: Any) -> numbers.Real:
