@@ -393,7 +393,11 @@ class SnapshotRecorder:
         Returns
         -------
         Recording
-            Metrics are those logged at the snapshot epochs.
+            Metrics are those logged at the snapshot epochs.  Its metadata holds what the
+            recorder knows of the layer (``layer``, ``layer_type``, ``kind`` such as
+            ``"lstm"``, ``layer_index`` and, for recurrent layers, ``bidirectional`` and
+            ``hidden_size``; the Keras recorder adds ``framework`` and ``backend``), then the
+            constructor's ``metadata`` and this call's.
 
         Raises
         ------
