@@ -276,6 +276,26 @@ CALLS = {
             height=480,
         ),
     ),
+    "compare_view": (
+        lambda **k: mmphate.compare_view(**k),
+        dict(
+            models=[(EMB, REC), (EMB[: E * T * U // 2], REC.select(epochs=[0, 2]))],
+            names=["a", "b"],
+            intrastep=[INTRA, None],
+            interstep=None,
+            clusters=[np.arange(U) % 2, None],
+            share_colors=True,
+            color_by="epoch",
+            view="3d",
+            epoch=None,
+            timestep=None,
+            selected_units=(),
+            playing=False,
+            show_context=True,
+            link_cameras=True,
+            height=400,
+        ),
+    ),
     "export_html": (
         lambda **k: mmphate.export_html(**k),
         dict(widget_or_source=EMB, path=os.path.join(TMP, "x.html"), recording=REC, title="t"),
@@ -362,6 +382,38 @@ CALLS = {
         dict(hidden=REC.hidden, valid=np.ones((T, S), bool), mode="carry"),
     ),
 }
+
+
+try:  # the Keras recorder, on the backend tests/conftest.py chooses
+    import keras
+
+    from mmphate.record.keras import HiddenStateCallback
+except ImportError:  # pragma: no cover - keras not installed
+    keras = None
+if keras is not None:
+    _inp = keras.Input((4, 3))
+    KMODEL = keras.Model(
+        _inp, keras.layers.GRU(U, return_sequences=True, name="rnn")(_inp), name="kgru"
+    )
+    XK = rng.normal(size=(5, 4, 3)).astype(np.float32)
+    CALLS["HiddenStateCallback"] = (
+        lambda **k: HiddenStateCallback(**k).record(0),
+        dict(
+            model=KMODEL,
+            layer="rnn",
+            trace_inputs=XK,
+            lengths=None,
+            sample_labels=None,
+            class_names=None,
+            every=1,
+            initial=True,
+            metadata=None,
+        ),
+    )
+    CALLS["HiddenStateCallback.record"] = (
+        lambda **k: HiddenStateCallback(KMODEL, "rnn", XK).record(**k),
+        dict(epoch=0, force=False),
+    )
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))
