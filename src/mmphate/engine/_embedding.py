@@ -35,7 +35,16 @@ from scipy.linalg import eigh
 
 from ._landmarks import indicator
 
-__all__ = ["Operator", "build_operator", "select_t", "diffuse", "potential", "mds", "MDS_SOLVERS"]
+__all__ = [
+    "Operator",
+    "build_operator",
+    "same_slice",
+    "select_t",
+    "diffuse",
+    "potential",
+    "mds",
+    "MDS_SOLVERS",
+]
 
 MDS_SOLVERS = ("sgd", "smacof", "classic")
 
@@ -69,7 +78,34 @@ class Operator:
         return diffuse(self, 1)
 
 
-def build_operator(K: sparse.spmatrix, clusters: np.ndarray | None) -> Operator:
+def same_slice(K: sparse.csr_matrix, U: int, block: int = 1 << 22) -> sparse.csr_matrix:
+    """The entries of ``K`` that join two nodes of one slice (``node // U`` equal), as CSR."""
+    K = sparse.csr_matrix(K)
+    N = K.shape[0]
+    counts = np.diff(K.indptr)
+    keep = np.empty(K.nnz, dtype=bool)
+    kept = np.zeros(N, dtype=np.int64)
+    rows_per = max(1, block // max(1, int(counts.mean()) if N else 1))
+    for r in range(0, N, rows_per):
+        r1 = min(N, r + rows_per)
+        lo, hi = K.indptr[r], K.indptr[r1]
+        rows = np.repeat(np.arange(r, r1), counts[r:r1])
+        k = K.indices[lo:hi] // U == rows // U
+        keep[lo:hi] = k
+        kept[r:r1] = np.bincount(rows[k] - r, minlength=r1 - r)
+    indptr = np.zeros(N + 1, dtype=np.int64)
+    np.cumsum(kept, out=indptr[1:])
+    out = sparse.csr_matrix((K.data[keep], K.indices[keep], indptr), shape=K.shape)
+    out.has_sorted_indices = K.has_sorted_indices
+    return out
+
+
+def build_operator(
+    K: sparse.spmatrix,
+    clusters: np.ndarray | None,
+    interstep: sparse.spmatrix | None = None,
+    units: int | None = None,
+) -> Operator:
     """Diffusion operator of the affinity ``K``, on landmarks if ``clusters`` is given.
 
     Parameters
@@ -77,9 +113,21 @@ def build_operator(K: sparse.spmatrix, clusters: np.ndarray | None) -> Operator:
     K : sparse (N, N) symmetric affinity
     clusters : (N,) int landmark ids ``0..L-1``, or None for no landmarking
         (the ``N x N`` operator is then dense: small graphs only).
+    interstep : sparse (N, L), optional
+        The interstep affinity already summed per landmark
+        (:func:`mmphate.engine._interstep.landmark_affinity`); then ``B`` is the
+        intrastep part of ``K`` (entries within one slice of ``units`` nodes)
+        times ``C``, plus ``interstep``, and the interstep entries stored in ``K``
+        are not used.
+    units : int
+        Units per slice (with ``interstep``).
     """
     K = sparse.csr_matrix(K)  # no copy for a CSR input (float32 stays float32)
+    if interstep is not None:
+        K = same_slice(K, int(units))
     if clusters is None:
+        if interstep is not None:
+            K = (K + sparse.csr_matrix(interstep, dtype=K.dtype)).tocsr()
         M = K.toarray().astype(np.float64)
         w = M.sum(axis=1)
         transitions = None
@@ -88,6 +136,8 @@ def build_operator(K: sparse.spmatrix, clusters: np.ndarray | None) -> Operator:
         # the indicator instead of graphtools' loop over landmarks (float32, in
         # place where possible: at millions of nodes this is the memory peak)
         B = (K @ indicator(clusters, dtype=np.float32)).tocsr()
+        if interstep is not None:
+            B = (B + sparse.csr_matrix(interstep, dtype=B.dtype)).tocsr()
         d = np.asarray(B.sum(axis=1, dtype=np.float64)).ravel()  # node degrees
         w = np.asarray(B.sum(axis=0, dtype=np.float64)).ravel()  # B.T 1
         Bt = B.T.tocsr()  # (L, N)
