@@ -35,6 +35,14 @@ from typing import Any
 __all__ = ["parallel_map"]
 
 
+def _one_blas_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` with BLAS limited to one thread (restored afterwards)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return fn(*args)
+
+
 def parallel_map(
     fn: Callable[..., Any],
     tasks: Sequence[tuple] | Iterable[tuple],
@@ -73,9 +81,14 @@ def parallel_map(
     limit: Any = nullcontext()
     if isinstance(par._backend, ThreadingBackend):
         limit = threadpool_limits(limits=1)  # one BLAS thread per worker; restored on exit
+        calls = (delayed(fn)(*args) for args in tasks)
+    else:
+        # worker processes (loky, dask): limit BLAS inside each task, so that every task
+        # computes exactly what it computes here (same blocking, same rounding)
+        calls = (delayed(_one_blas_thread)(fn, *args) for args in tasks)
     out = []
     with limit:
-        for r in par(delayed(fn)(*args) for args in tasks):
+        for r in par(calls):
             if progress is not None:
                 progress(r)
             out.append(r)
