@@ -734,13 +734,16 @@ def landmark_affinity(
             )
         )
     parts = parallel_map(_affinity_unit, tasks, n_jobs)
+    idx = np.int32 if max(N, L) < 2**31 - 1 else np.int64
     rows, cols, vals, fracs = [], [], [], []
-    for u, (r, c, v, f) in enumerate(parts):
-        rows.append(r * U + u)
+    for u in range(U):
+        r, c, v, f = parts[u]
+        parts[u] = None
+        rows.append((r * U + u).astype(idx))
         if clusters is None:
-            cols.append(c * U + u)
+            cols.append((c * U + u).astype(idx))
         else:
-            cols.append(np.unique(clusters[u::U])[c])
+            cols.append(np.unique(clusters[u::U])[c].astype(idx))
         vals.append(v)
         fracs.append(f)
     A = sparse.csr_matrix(
