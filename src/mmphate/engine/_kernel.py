@@ -475,7 +475,7 @@ def multislice_kernel(
         Z-score each node over the samples first (``m_phate.utils.normalize``).
     random_state : int, numpy Generator or None
         With ``interstep="knn"``: seeds the sample of query slices from which
-        the global bandwidth is estimated when there are more than 256 slices,
+        the global bandwidth is estimated when there are more than 8192 slices,
         and the k-means cells of the approximate neighbour search (units with
         more than 2048 slices).
     n_jobs : int or None, default 1
