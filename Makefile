@@ -40,8 +40,12 @@ browser:
 demo: setup-demo
 	$(VENV)/bin/mmphate demo $(DEMO_ARGS)
 
+# Two tiers: the in-process tests on every core (pytest-xdist), then the real-browser tier
+# (JupyterLab, Notebook 7, marimo servers) on its own, so servers never compete for the CPU.
+TEST_WORKERS ?= auto
 test: setup browser lint docs
-	$(PY) -m pytest -ra $(PYTEST_ARGS)
+	$(PY) -m pytest -ra -n $(TEST_WORKERS) -m "not ui" $(PYTEST_ARGS)
+	$(PY) -m pytest -ra -m ui $(PYTEST_ARGS)
 
 test-fast: setup
 	$(PY) -m pytest -ra -m "not ui and not slow" $(PYTEST_ARGS)

@@ -8,11 +8,15 @@ build starts; they are git-ignored.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS / "_ext"))
+# The API reference imports mmphate.record.keras, hence keras, which picks its backend on
+# import: the torch backend, unless one is chosen in the environment (TensorFlow is not needed).
+os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import mmphate  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Hypothesis settings for the property tests (tests/test_properties_*.py).
+"""Hypothesis settings for the property tests (tests/test_properties_*.py), and Keras' backend.
 
 The ``ci`` profile (the default) is derandomized, so every run tries the same examples, with a
 generous per-example deadline that catches hangs without flaking on a busy machine.  Scale the
@@ -13,6 +13,11 @@ import os
 from datetime import timedelta
 
 from hypothesis import HealthCheck, settings
+
+# Keras reads its backend once, when it is first imported; the tests (and the documentation's
+# examples they run) use the torch backend, so TensorFlow is not needed.  A backend chosen in
+# the environment is respected.
+os.environ.setdefault("KERAS_BACKEND", "torch")
 
 _COMMON = dict(
     deadline=timedelta(seconds=30),

@@ -364,6 +364,38 @@ CALLS = {
 }
 
 
+try:  # the Keras recorder, on the backend tests/conftest.py chooses
+    import keras
+
+    from mmphate.record.keras import HiddenStateCallback
+except ImportError:  # pragma: no cover - keras not installed
+    keras = None
+if keras is not None:
+    _inp = keras.Input((4, 3))
+    KMODEL = keras.Model(
+        _inp, keras.layers.GRU(U, return_sequences=True, name="rnn")(_inp), name="kgru"
+    )
+    XK = rng.normal(size=(5, 4, 3)).astype(np.float32)
+    CALLS["HiddenStateCallback"] = (
+        lambda **k: HiddenStateCallback(**k).record(0),
+        dict(
+            model=KMODEL,
+            layer="rnn",
+            trace_inputs=XK,
+            lengths=None,
+            sample_labels=None,
+            class_names=None,
+            every=1,
+            initial=True,
+            metadata=None,
+        ),
+    )
+    CALLS["HiddenStateCallback.record"] = (
+        lambda **k: HiddenStateCallback(KMODEL, "rnn", XK).record(**k),
+        dict(epoch=0, force=False),
+    )
+
+
 @pytest.mark.parametrize("name", sorted(CALLS))
 def test_one_bad_argument_at_a_time(name, tmp_path, monkeypatch):
     # junk strings are also tried as paths: whatever they write lands in a scratch folder

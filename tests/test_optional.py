@@ -64,6 +64,12 @@ CASES = {
         "mmphate.record.torch needs PyTorch",
         "torch",
     ),
+    "keras-recorder": (
+        ["keras"],
+        "import mmphate.record.keras",
+        "mmphate.record.keras needs keras",
+        "keras",
+    ),
     "torch-ablation": (
         ["torch"],
         "from mmphate import ablation_test\nablation_test(None, None, None, unit_entropy=[1.0])",
@@ -94,7 +100,7 @@ def test_missing_optional_part_names_its_extra(case: str) -> None:
 
 
 def test_core_works_without_any_optional_part() -> None:
-    blocked = ["torch", "sktime", "umap", "openTSNE", "pythreejs", "dask", "distributed"]
+    blocked = ["torch", "keras", "sktime", "umap", "openTSNE", "pythreejs", "dask", "distributed"]
     out = _run(CORE, blocked)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip() == "(72, 2) Explorer 12", out.stdout

@@ -36,6 +36,7 @@ MODULES: tuple[tuple[str, str], ...] = (
     ("mmphate", "The most used names"),
     ("mmphate.record", "Recordings"),
     ("mmphate.record.torch", "PyTorch recorder"),
+    ("mmphate.record.keras", "Keras recorder"),
     ("mmphate.record.datasets", "Datasets"),
     ("mmphate.record.training", "Training helper"),
     ("mmphate.engine", "Engine"),
@@ -203,6 +204,10 @@ def _plain_signature(obj: Any) -> str:
     return str(sig.replace(parameters=params, return_annotation=inspect.Signature.empty))
 
 
+def _is_own_base(cls: type) -> bool:
+    return cls.__module__.startswith("mmphate.")
+
+
 def _object_page(entry: Entry) -> str:
     q = entry.qualname
     if entry.kind == "class":
@@ -213,6 +218,12 @@ def _object_page(entry: Entry) -> str:
             f".. autoclass:: {q}{_plain_signature(entry.obj)}\n"
             "   :members:\n   :show-inheritance:\n"
         )
+        # methods a class inherits from a private mmphate base (the recorders' shared
+        # ``record``, ``subscribe``, ``to_recording``) are part of its documented API; those
+        # of other libraries' bases (a Keras callback's ``on_*`` hooks) are not
+        if any(_is_own_base(b) for b in entry.obj.__mro__[1:]):
+            foreign = sorted({b.__name__ for b in entry.obj.__mro__[1:] if not _is_own_base(b)})
+            body += f"   :inherited-members: {', '.join(foreign)}\n"
     elif entry.kind == "function":
         body = f".. autofunction:: {q}\n"
     else:

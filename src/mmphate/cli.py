@@ -34,9 +34,9 @@ mmphate: see how a recurrent network's hidden units evolve through training.
 
 A *recording* is a file of hidden states (epochs x timesteps x units x trace
 samples) plus per-epoch metrics, written by mmphate.Recording.save() or by the
-PyTorch recorder in mmphate.record.torch. The commands below turn one into an MM-PHATE
-embedding with entropy analyses, and into an interactive explorer (a single
-HTML file that works offline).
+recorders in mmphate.record.torch and mmphate.record.keras. The commands below
+turn one into an MM-PHATE embedding with entropy analyses, and into an
+interactive explorer (a single HTML file that works offline).
 """
 
 _EPILOG = """\

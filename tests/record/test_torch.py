@@ -328,6 +328,19 @@ def test_every_and_history():
         HiddenStateRecorder(rnn, None, torch.randn(2, 4, 2)).to_recording()
 
 
+def test_subscribers_hear_of_each_snapshot_after_it_is_recorded():
+    rnn = nn.GRU(2, 3, batch_first=True)
+    rec = HiddenStateRecorder(rnn, None, torch.randn(2, 4, 2), every=2)
+    heard = []
+    stop = rec.subscribe(lambda e: heard.append((e, rec.to_recording().epochs.tolist())))
+    for e in range(4):
+        rec.record(e, val_loss=1.0)
+    assert heard == [(0, [0]), (2, [0, 2])]  # snapshots only, each already in the recording
+    stop()
+    rec.record(4)
+    assert len(heard) == 2
+
+
 def test_recording_round_trips_through_a_file(tmp_path):
     rnn = nn.LSTM(2, 3, batch_first=True, bidirectional=True)
     rec = HiddenStateRecorder(rnn, None, torch.randn(3, 4, 2), lengths=[4, 2, 3])

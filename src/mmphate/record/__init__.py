@@ -1,9 +1,11 @@
 """Recordings of hidden states: the :class:`Recording` container and file format, the PyTorch
-recorder (:mod:`mmphate.record.torch`), offline datasets (:mod:`mmphate.record.datasets`) and a
-training helper (:mod:`mmphate.record.training`).
+recorder (:mod:`mmphate.record.torch`), the Keras 3 callback (:mod:`mmphate.record.keras`),
+offline datasets (:mod:`mmphate.record.datasets`) and a training helper
+(:mod:`mmphate.record.training`).
 
 Compute only: nothing here imports :mod:`mmphate.explorer`.  PyTorch is imported only by the
-``torch`` and ``training`` submodules; sktime only when a bundled dataset is loaded.
+``torch`` and ``training`` submodules, Keras only by ``keras``; sktime only when a bundled
+dataset is loaded.
 """
 
 from __future__ import annotations
@@ -23,16 +25,18 @@ __getattr__, __dir__, __all__ = attach(
         "RECORDING_FORMAT": "._format",
         "RECORDING_VERSION": "._format",
         "HiddenStateRecorder": ".torch",
+        "HiddenStateCallback": ".keras",
         "load_dataset": ".datasets",
         "synthetic_recording": ".datasets",
         "train_classifier": ".training",
     },
-    submodules=("torch", "datasets", "training"),
+    submodules=("torch", "keras", "datasets", "training"),
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._format import RECORDING_FORMAT, RECORDING_VERSION
     from ._recording import PADDING_MODES, Recording, check_hidden, embedding_frame, fill_padding
     from .datasets import load_dataset, synthetic_recording
+    from .keras import HiddenStateCallback
     from .torch import HiddenStateRecorder
     from .training import train_classifier

@@ -56,18 +56,9 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     ) from exc
 
 import numpy as np
-import pandas as pd
 
-from .._validate import (
-    check_bool,
-    check_class_indices,
-    check_int,
-    check_metadata,
-    check_str_labels,
-    describe,
-    printable,
-)
-from ._recording import Recording
+from .._validate import check_bool, check_int, describe, printable
+from ._snapshots import SnapshotRecorder, finish_states, metric_value
 
 __all__ = ["HiddenStateRecorder", "layer_units"]
 
@@ -173,7 +164,7 @@ def _to_device(obj: Any, device: torch.device) -> Any:
     return obj
 
 
-class HiddenStateRecorder:
+class HiddenStateRecorder(SnapshotRecorder):
     """Capture one layer's per-timestep hidden states on fixed trace inputs, epoch by epoch.
 
     Parameters
@@ -254,7 +245,17 @@ class HiddenStateRecorder:
             raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}.")
         self.model = model
         self.layer, self.layer_name = self._resolve_layer(model, layer)
-        self.every = check_int(every, "every", minimum=1)
+        if isinstance(lengths, torch.Tensor):
+            lengths = lengths.detach().cpu().numpy()
+        if isinstance(sample_labels, torch.Tensor):
+            sample_labels = sample_labels.detach().cpu().numpy()
+        super().__init__(
+            lengths=lengths,
+            sample_labels=sample_labels,
+            class_names=class_names,
+            every=every,
+            metadata=metadata,
+        )
         layer_index = check_int(layer_index, "layer_index", optional=True)
         if batch_first is not None:
             batch_first = check_bool(batch_first, "batch_first")
@@ -264,20 +265,6 @@ class HiddenStateRecorder:
             )
         self.forward_kwargs = dict(forward_kwargs or {})
         self.trace_inputs = trace_inputs
-        self.lengths = None if lengths is None else self._check_lengths(lengths)
-        self.class_names = (
-            None
-            if class_names is None
-            else check_str_labels(class_names, None, "class_names").tolist()
-        )
-        if isinstance(sample_labels, torch.Tensor):
-            sample_labels = sample_labels.detach().cpu().numpy()
-        self.sample_labels = (
-            None
-            if sample_labels is None
-            else check_class_indices(sample_labels, None, self.class_names)
-        )
-        self.metadata = check_metadata(metadata)
 
         self.is_rnn = isinstance(self.layer, nn.RNNBase)
         if self.is_rnn:
@@ -313,13 +300,6 @@ class HiddenStateRecorder:
 
         self._check_trace_inputs()
 
-        self._snapshots: list[np.ndarray] = []
-        self._snapshot_epochs: list[int] = []
-        self._history: list[dict[str, Any]] = []
-        self._units: list[str] | None = None
-        self._valid: np.ndarray | None = None
-        self._timesteps: int | None = None
-
     # ----------------------------------------------------------------- set-up
     @staticmethod
     def _resolve_layer(model: nn.Module, layer: nn.Module | str | None) -> tuple[nn.Module, str]:
@@ -342,27 +322,6 @@ class HiddenStateRecorder:
                 "from model.named_modules() or its name."
             )
         raise TypeError(f"layer must be an nn.Module, a name or None; got {type(layer).__name__}.")
-
-    @staticmethod
-    def _check_lengths(lengths: Any) -> np.ndarray:
-        if isinstance(lengths, torch.Tensor):
-            lengths = lengths.detach().cpu().numpy()
-        if isinstance(lengths, (str, bytes)):
-            raise TypeError(f"lengths must be integers (one per trace sample); got {lengths!r}.")
-        try:
-            arr = np.asarray(lengths)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"lengths must be a 1-D array of integers; got {describe(lengths)}."
-            ) from None
-        if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
-            raise ValueError(
-                f"lengths must be a 1-D array of integers (one per trace sample); got "
-                f"shape {arr.shape}, dtype {arr.dtype}."
-            )
-        if (arr < 1).any():
-            raise ValueError(f"lengths must be >= 1; got minimum {arr.min()}.")
-        return arr.astype(np.int64)
 
     def _check_trace_inputs(self) -> None:
         """Refuse trace inputs torch would reject (or misread), before the first forward call."""
@@ -512,184 +471,44 @@ class HiddenStateRecorder:
         """
         ((args, kwargs, output),) = self._run_model()
         seq, packed_lengths = self._sequence(args, kwargs, output)
-        B, T, F = seq.shape
-        if seq.dtype in (torch.float64, torch.complex64, torch.complex128) or seq.is_complex():
-            if seq.is_complex():
-                raise TypeError(
-                    f"layer {self.layer_name!r} produced complex states; record a real-valued layer."
-                )
-            finite = torch.isfinite(seq)
-            top = float(seq[finite].abs().max()) if bool(finite.any()) else 0.0
-            if top > float(np.finfo(np.float32).max):
-                raise ValueError(
-                    f"hidden states of layer {self.layer_name!r} reach {top:.3g}, beyond float32's "
-                    "range (+-3.4e38) in which mmphate stores activations; the model has diverged "
-                    "or needs rescaling."
-                )
-        hidden = seq.detach().to("cpu", torch.float32).numpy().transpose(1, 2, 0)  # (T, F, B)
-        hidden = np.ascontiguousarray(hidden)
-        if self.is_rnn:
-            units = layer_units(self.layer)
-            if len(units) != F:  # pragma: no cover - defensive
-                raise RuntimeError(f"expected {len(units)} features, got {F}")
-        else:
-            units = layer_units(self.layer, F)
-
-        lengths = self.lengths
-        if lengths is not None and len(lengths) != B:
-            raise ValueError(
-                f"lengths has {len(lengths)} entries but layer {self.layer_name!r} saw a batch "
-                f"of {B} trace samples; give one length per trace sample."
+        if seq.is_complex():
+            raise TypeError(
+                f"layer {self.layer_name!r} produced complex states; record a real-valued layer."
             )
-        if self.sample_labels is not None and len(self.sample_labels) != B:
-            raise ValueError(
-                f"sample_labels has {len(self.sample_labels)} entries but layer "
-                f"{self.layer_name!r} saw a batch of {B} trace samples."
-            )
+        seq = seq.detach()
+        # float64 stays float64 until the range check; other dtypes (bfloat16 has no NumPy
+        # type) go to float32 here
+        arr = (seq.cpu() if seq.dtype == torch.float64 else seq.to("cpu", torch.float32)).numpy()
+        F = arr.shape[2]
+        units = layer_units(self.layer) if self.is_rnn else layer_units(self.layer, F)
+        received = None
         if packed_lengths is not None:
-            if lengths is not None and not np.array_equal(lengths, packed_lengths):
-                bad = np.flatnonzero(lengths != packed_lengths)[:5].tolist()
-                raise ValueError(
-                    f"lengths do not match the PackedSequence the layer received (samples {bad}: "
-                    f"given {lengths[bad].tolist()}, packed {packed_lengths[bad].tolist()})."
-                )
-            lengths = packed_lengths
-        valid = None
-        if lengths is not None:
-            if lengths.max() > T:
-                raise ValueError(
-                    f"lengths go up to {lengths.max()} but the layer's output has only {T} "
-                    "timesteps; lengths must not exceed the sequence length."
-                )
-            valid = np.arange(T)[:, None] < lengths[None, :]
-            if valid.all():
-                valid = None
-
-        ok = np.isfinite(hidden)
-        if valid is not None:
-            bad = ~ok & valid[:, None, :]
-            hidden = np.where(valid[:, None, :], hidden, np.where(ok, hidden, 0)).astype(
-                np.float32, copy=False
-            )
-        else:
-            bad = ~ok
-        if bad.any():
-            t, u, s = (int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(
-                f"hidden states of layer {self.layer_name!r} contain NaN or infinite values "
-                f"(first at timestep {t}, unit {units[u]!r}, sample {s}); the model has diverged "
-                "or the trace inputs contain NaN."
-            )
-        return hidden, valid, units
+            received = np.arange(arr.shape[1])[:, None] < packed_lengths[None, :]
+        return finish_states(
+            arr,
+            self.layer_name,
+            units,
+            lengths=self.lengths,
+            sample_labels=self.sample_labels,
+            received=received,
+            received_what="PackedSequence",
+        )
 
     # ---------------------------------------------------------------- record
-    def record(self, epoch: int | None = None, *, force: bool = False, **metrics: Any) -> bool:
-        """Log ``metrics`` for ``epoch`` and, every ``every`` epochs, snapshot the layer.
-
-        Parameters
-        ----------
-        epoch : int, optional
-            Epoch number (strictly increasing over calls).  Default: one more
-            than the previous call's, starting at 0.
-        force : bool, default False
-            Snapshot even if ``epoch`` is not a multiple of ``every``.
-        **metrics
-            Scalars to log (floats, ints, 0-d tensors), e.g. ``val_loss=0.3``.
-
-        Returns
-        -------
-        bool
-            Whether a snapshot was taken.
-
-        Raises
-        ------
-        TypeError
-            If ``epoch`` is not an integer or a metric is not one real number (text such as
-            ``val_loss="high"`` is refused here, not later).
-        ValueError
-            If epochs do not increase, or the model fails on the trace inputs or produces
-            states that are not finite or beyond float32 (one line, with the inputs' shape).
-        """
-        last = self._history[-1]["epoch"] if self._history else None
-        if epoch is None:
-            epoch = 0 if last is None else last + 1
-        if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral):
-            raise TypeError(f"epoch must be an integer; got {describe(epoch)}.")
-        epoch = int(epoch)
-        if last is not None and epoch <= last:
-            raise ValueError(f"epochs must increase: got {epoch} after {last}.")
-        force = check_bool(force, "force")
-        row: dict[str, Any] = {"epoch": epoch}
-        for key, value in metrics.items():
-            if isinstance(value, torch.Tensor):
-                if value.numel() != 1:
-                    raise TypeError(
-                        f"metric {key!r} must be a single number; got a tensor of shape "
-                        f"{tuple(value.shape)}."
-                    )
-                value = value.detach().cpu().item()
-            if isinstance(value, np.ndarray) and value.ndim == 0:
-                value = value[()]
-            if isinstance(value, np.generic):
-                value = value.item()
-            if not isinstance(value, numbers.Real):
+    def _metric(self, key: str, value: Any) -> numbers.Real:
+        if isinstance(value, torch.Tensor):
+            if value.numel() != 1:
                 raise TypeError(
-                    f"metric {key!r} must be a real number (float or int; NaN for missing); got "
-                    f"{describe(value)}."
+                    f"metric {key!r} must be a single number; got a tensor of shape "
+                    f"{tuple(value.shape)}."
                 )
-            row[key] = value
-        take = force or epoch % self.every == 0
-        if take:
-            hidden, valid, units = self.capture()
-            if self._units is None:
-                self._units, self._valid, self._timesteps = units, valid, hidden.shape[0]
-            else:
-                if hidden.shape[0] != self._timesteps or units != self._units:
-                    raise ValueError(
-                        f"the layer's output changed shape between epochs ({self._timesteps} "
-                        f"timesteps x {len(self._units)} units before, {hidden.shape[0]} x "
-                        f"{len(units)} now); keep the trace inputs fixed."
-                    )
-                same_valid = (valid is None and self._valid is None) or (
-                    valid is not None
-                    and self._valid is not None
-                    and np.array_equal(valid, self._valid)
-                )
-                if not same_valid:
-                    raise ValueError("the trace samples' lengths changed between epochs.")
-            self._snapshots.append(hidden)
-            self._snapshot_epochs.append(epoch)
-        self._history.append(row)
-        return take
+            value = value.detach().cpu().item()
+        return metric_value(key, value)
 
-    @property
-    def n_snapshots(self) -> int:
-        """Number of snapshots taken so far."""
-        return len(self._snapshots)
-
-    @property
-    def history(self) -> pd.DataFrame:
-        """All logged metrics (every :meth:`record` call), indexed by epoch."""
-        if not self._history:
-            return pd.DataFrame(index=pd.Index([], dtype=np.int64, name="epoch"))
-        return pd.DataFrame(self._history).set_index("epoch")
-
-    def to_recording(self, metadata: Mapping[str, Any] | None = None) -> Recording:
-        """The snapshots so far as a :class:`Recording`.
-
-        Metrics are those logged at the snapshot epochs; ``metadata`` holds the
-        layer name and type, its kind (``"lstm"``, ``"gru"``, ``"rnn"`` or the
-        class name), ``layer_index``, ``bidirectional`` and whatever was passed
-        here or to the constructor.
-        """
-        if not self._snapshots:
-            raise ValueError(
-                "nothing recorded yet: call record(epoch, ...) at least once "
-                f"(snapshots are taken at epochs that are multiples of every={self.every})."
-            )
-        hidden = np.stack(self._snapshots, axis=0)
-        history = self.history
-        metrics = history.loc[history.index.isin(self._snapshot_epochs)]
+    def _layer_info(self) -> dict[str, Any]:
+        """Metadata of the recording: the layer name and type, its kind (``"lstm"``, ``"gru"``,
+        ``"rnn"`` or the class name), ``layer_index`` and, for recurrent layers,
+        ``bidirectional``, ``num_layers`` and ``hidden_size``."""
         info: dict[str, Any] = {
             "layer": self.layer_name,
             "layer_type": type(self.layer).__name__,
@@ -700,15 +519,4 @@ class HiddenStateRecorder:
             info["bidirectional"] = bool(self.layer.bidirectional)
             info["num_layers"] = int(self.layer.num_layers)
             info["hidden_size"] = int(self.layer.hidden_size)
-        info.update(self.metadata)
-        info.update(check_metadata(metadata))
-        return Recording(
-            hidden,
-            epochs=self._snapshot_epochs,
-            units=self._units,
-            valid=self._valid,
-            sample_labels=self.sample_labels,
-            class_names=self.class_names,
-            metrics=metrics,
-            metadata=info,
-        )
+        return info
