@@ -35,8 +35,12 @@ export function showError(root, container, message) {
 /**
  * Build the explorer into `root` from decoded `data`; returns a dispose function.
  * `on(name, cb)` registers a model listener that the caller removes on cleanup.
+ * `link` (optional, the comparison view) hears every local change at once (`changed(values)`),
+ * every camera move (`camera(scene)`), gets the scene once drawn (`attach({ scene,
+ * requestRender })`) and owns the timestep clock: a linked panel does not advance timesteps
+ * itself while playing.
  */
-export function mountExplorer({ model, el, root, data, height, on, signal }) {
+export function mountExplorer({ model, el, root, data, height, on, signal, link = null }) {
   const opts = { signal };
   let theme = readTheme(el);
   applyThemeVars(root, theme);
@@ -92,7 +96,12 @@ export function mountExplorer({ model, el, root, data, height, on, signal }) {
 
   const width = Math.max(200, Math.floor(stage.clientWidth || (el.clientWidth || 820) - 176));
   try {
-    scene = new PointScene(stage, data, { width, height, onChange: () => scene && requestRender() });
+    const onChange = () => {
+      if (!scene) return;
+      requestRender();
+      link?.camera(scene);
+    };
+    scene = new PointScene(stage, data, { width, height, onChange });
   } catch (err) {
     console.error(err);
     showError(root, stage, err.message);
@@ -112,6 +121,7 @@ export function mountExplorer({ model, el, root, data, height, on, signal }) {
   );
   overlay = new SelectionOverlay(stage);
   tooltip = new Tooltip(stage);
+  link?.attach({ scene, requestRender: () => requestRender() });
 
   const unitIndex = new Map(data.units.map((u, i) => [u, i]));
   const tu = data.T * data.U;
@@ -145,10 +155,12 @@ export function mountExplorer({ model, el, root, data, height, on, signal }) {
     model.save_changes();
   };
   const queueSync = (values) => {
+    link?.changed(values);
     Object.assign(pending, values);
     if (!syncTimer) syncTimer = setTimeout(flush, SYNC_DELAY_MS);
   };
   const writeNow = (values) => {
+    link?.changed(values);
     Object.assign(pending, values);
     flush();
   };
@@ -157,7 +169,7 @@ export function mountExplorer({ model, el, root, data, height, on, signal }) {
   let lastStep = 0;
   const frame = (now) => {
     frameReq = 0;
-    if (st.playing) {
+    if (st.playing && !link) {
       if (!lastStep) lastStep = now;
       const steps = Math.floor(((now - lastStep) * st.speed) / 1000);
       if (steps > 0) {

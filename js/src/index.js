@@ -6,8 +6,11 @@ import { decode } from "./data.js";
 import { CHUNK, ChunkAssembler, REQUEST, progressText } from "./chunks.js";
 import { applyThemeVars, mountExplorer, showError } from "./app.js";
 import { CSS, Progress } from "./ui.js";
+import { renderCompare } from "./compare.js";
 
 function render({ model, el }) {
+  // a CompareView (several linked panels) carries its panels in `_panels`
+  if (Array.isArray(model.get("_panels"))) return renderCompare({ model, el });
   const ac = new AbortController();
   const handlers = [];
   const on = (name, cb) => {

@@ -105,8 +105,9 @@ export class PointScene {
       inter: dataTexture(d.interstep, MISSING),
       viridis: lut,
     };
-    const intraRange = finiteRange(d.intrastep);
-    const interRange = finiteRange(d.interstep);
+    // a comparison view may share one colour scale between panels (data.ranges)
+    const intraRange = d.ranges?.intrastep_entropy || finiteRange(d.intrastep);
+    const interRange = d.ranges?.interstep_entropy || finiteRange(d.interstep);
     this.ranges = { intrastep_entropy: intraRange, interstep_entropy: interRange };
     const base = Math.max(1.5, Math.min(6, 9 - Math.log10(Math.max(10, d.N))));
     this.basePointSize = base;

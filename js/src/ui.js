@@ -35,7 +35,7 @@ function optionsSelect(label, values, selected) {
 
 export function buildControls(root, data, available) {
   const c = {};
-  const row1 = h("div", { className: "mmphate-toolbar" });
+  const row1 = h("div", { className: "mmphate-toolbar mmphate-time-row" });
   const row2 = h("div", { className: "mmphate-toolbar" });
   const row3 = h("div", { className: "mmphate-toolbar" });
 
@@ -94,7 +94,7 @@ export function buildControls(root, data, available) {
     group("mmphate-group", h("span", {}, "Colour"), c.colorBy),
     group("mmphate-group", c.view),
     tools,
-    group("mmphate-group", h("span", {}, "Select"), c.selectionMode),
+    group("mmphate-group mmphate-select-mode", h("span", {}, "Select"), c.selectionMode),
     group("mmphate-group", c.clear, c.reset),
     labelled("other epochs", c.context),
     labelled("trajectories", c.trajectories),

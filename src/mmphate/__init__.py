@@ -46,6 +46,8 @@ _getattr, __dir__, _names = attach(
         # explorer (UI; compute never imports it)
         "Explorer": ".explorer",
         "view": ".explorer",
+        "compare_view": ".explorer",
+        "CompareView": ".explorer",
         "export_html": ".explorer",
         # errors and warnings of bad or degenerate input
         "InvalidParameterError": "._validate",
@@ -80,5 +82,5 @@ if TYPE_CHECKING:  # pragma: no cover
         training_phases,
     )
     from .engine import MMPHATE, multislice_kernel
-    from .explorer import Explorer, export_html, view
+    from .explorer import CompareView, Explorer, compare_view, export_html, view
     from .record import Recording

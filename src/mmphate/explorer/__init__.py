@@ -17,6 +17,9 @@ __getattr__, __dir__, __all__ = attach(
     {
         "Explorer": "._widget",
         "view": "._widget",
+        "CompareView": "._compare",
+        "ComparePanel": "._compare",
+        "compare_view": "._compare",
         "export_html": "._export",
         "standalone_html": "._page",
         "node_colors": "._colors",
@@ -30,6 +33,7 @@ __getattr__, __dir__, __all__ = attach(
 if TYPE_CHECKING:  # pragma: no cover
     from ._assets import COLOR_MODES
     from ._colors import node_colors
+    from ._compare import ComparePanel, CompareView, compare_view
     from ._export import export_html
     from ._figure import save_figure, small_multiples
     from ._page import standalone_html

@@ -147,7 +147,7 @@ def check_entropy_table(table: Any, second: str, name: str) -> None:
         raise TypeError(f"{name} must be a DataFrame or a numeric array; got dtype {arr.dtype}.")
 
 
-def check_extra_arguments(cls: type, kwargs: dict[str, Any]) -> None:
+def check_extra_arguments(cls: type, kwargs: dict[str, Any], extra: tuple[str, ...] = ()) -> None:
     """Extra keyword arguments must be public traits of the widget (``layout``, ``tooltip``...):
     a misspelt argument (``colour_by=``) would otherwise be dropped without a word."""
     import difflib
@@ -157,7 +157,7 @@ def check_extra_arguments(cls: type, kwargs: dict[str, Any]) -> None:
     for key in kwargs:
         if key.startswith("_") or key not in names:
             close = difflib.get_close_matches(
-                key, public + ["intrastep", "interstep", "clusters", "recording"], n=1
+                key, public + ["intrastep", "interstep", "clusters", "recording", *extra], n=1
             )
             hint = f"; did you mean {close[0]!r}?" if close else "."
-            raise _fail(f"Explorer got an unknown argument {printable(repr(key))}{hint}")
+            raise _fail(f"{cls.__name__} got an unknown argument {printable(repr(key))}{hint}")

@@ -256,3 +256,29 @@ def build_payload(
         "_labels": labels_dict(rec, names),
         "_metrics": metrics_series(rec, intra, inter),
     }
+
+
+def node_table(
+    rec: Recording,
+    embedding: np.ndarray,
+    *,
+    clusters: bytes = b"",
+    intrastep: bytes = b"",
+    interstep: bytes = b"",
+) -> pd.DataFrame:
+    """All nodes: ``node, epoch, timestep, unit, x, y(, z)`` plus cluster / entropies if given
+    (the binary payload arrays, so the table shows exactly what the browser draws)."""
+    df = rec.nodes() if callable(rec.nodes) else rec.nodes
+    df = df.copy()
+    df.insert(0, "node", np.arange(len(df)))
+    for k, name in enumerate("xyz"[: embedding.shape[1]]):
+        df[name] = embedding[:, k]
+    E, T, U, _ = rec.shape
+    if clusters:
+        df["cluster"] = np.tile(np.frombuffer(clusters, dtype=np.int32), E * T)
+    if intrastep:
+        df["intrastep_entropy"] = np.repeat(np.frombuffer(intrastep, np.float32), U)
+    if interstep:
+        inter = np.frombuffer(interstep, np.float32).reshape(E, 1, U)
+        df["interstep_entropy"] = np.broadcast_to(inter, (E, T, U)).ravel()
+    return df

@@ -339,21 +339,13 @@ class Explorer(anywidget.AnyWidget):
 
     def nodes(self) -> pd.DataFrame:
         """All nodes: ``node, epoch, timestep, unit, x, y(, z)`` (plus cluster / entropies if given)."""
-        rec = self._recording
-        df = rec.nodes() if callable(rec.nodes) else rec.nodes
-        df = df.copy()
-        df.insert(0, "node", np.arange(len(df)))
-        for k, name in enumerate("xyz"[: self._embedding.shape[1]]):
-            df[name] = self._embedding[:, k]
-        E, T, U, _ = rec.shape
-        if self._clusters:
-            df["cluster"] = np.tile(np.frombuffer(self._clusters, dtype=np.int32), E * T)
-        if self._intrastep:
-            df["intrastep_entropy"] = np.repeat(np.frombuffer(self._intrastep, np.float32), U)
-        if self._interstep:
-            inter = np.frombuffer(self._interstep, np.float32).reshape(E, 1, U)
-            df["interstep_entropy"] = np.broadcast_to(inter, (E, T, U)).ravel()
-        return df
+        return _payload.node_table(
+            self._recording,
+            self._embedding,
+            clusters=self._clusters,
+            intrastep=self._intrastep,
+            interstep=self._interstep,
+        )
 
     def filter_mask(self) -> np.ndarray:
         """Boolean mask over the nodes: inside ``epoch_range`` and ``timestep_range``."""
