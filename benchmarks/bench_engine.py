@@ -76,9 +76,15 @@ def run_reference(data_path, threads, save_embedding=False):
 
 
 def run_mmphate(
-    data_path, threads, interstep, random_state=0, save_embedding=False, interstep_neighbors=None
+    data_path,
+    threads,
+    interstep,
+    random_state=0,
+    save_embedding=False,
+    interstep_neighbors=None,
+    params=None,
 ):
-    """MMPHATE(interstep=...).fit_transform on the tensor (project venv)."""
+    """MMPHATE(interstep=..., **params).fit_transform on the tensor (project venv)."""
     import numpy as np
 
     import mmphate
@@ -89,6 +95,8 @@ def run_mmphate(
     est = MMPHATE(interstep=interstep, random_state=random_state, n_jobs=threads, verbose=0)
     if interstep_neighbors is not None:
         est.set_params(interstep_neighbors=interstep_neighbors)
+    if params:
+        est.set_params(**params)
     Y = est.fit_transform(X)
     out = {
         "wall_s": time.perf_counter() - t0,
@@ -97,6 +105,7 @@ def run_mmphate(
         "kernel_nnz": int(est.kernel_.nnz),
         "stages_s": {k: float(v) for k, v in getattr(est, "timings_", {}).items()},
         "t": int(est.t_) if getattr(est, "t_", None) is not None else None,
+        "interstep_mass": getattr(est, "interstep_mass_", None),
     }
     if save_embedding:
         out["embedding"] = Y
@@ -169,7 +178,14 @@ def fmt(v, spec=".1f", none="-"):
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description="MMPHATE engine benchmark vs the reference.")
-    p.add_argument("--sizes", default="small,har,full", help="comma list of " + ",".join(SIZES))
+    p.add_argument(
+        "--families",
+        default=",".join(FAMILIES),
+        help="comma list of " + ",".join(FAMILIES) + " (fidelity per data family; '' for none)",
+    )
+    p.add_argument(
+        "--sizes", default="", help="comma list of " + ",".join(SIZES) + " (time and memory)"
+    )
     p.add_argument("--stretch", action="store_true", help="add the 10 M-node configuration")
     p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP/numba threads and n_jobs")
     p.add_argument("--reference", choices=("auto", "all", "none"), default="auto")
@@ -222,6 +238,13 @@ def main(argv=None) -> int:
     results: dict[str, Any] = {"machine": machine, "args": vars(args) | {"out": str(args.out)}}
     rows = []
     json_path = args.out / f"bench_engine-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    families = [f.strip() for f in args.families.split(",") if f.strip()]
+    bad = [f for f in families if f not in FAMILIES]
+    if bad:
+        p.error(f"unknown families {bad}; choose from {list(FAMILIES)}")
+    for name in families:
+        results[name] = run_families(args, [name], work, common)[name]
+        save(results, json_path)
     for size in sizes:
         cfg = SIZES[size]
         shape = cfg["shape"]
@@ -460,6 +483,151 @@ def print_fidelity(f):
             f"  scalable-vs-exact / exact-vs-exact = {f['overlap_scalable_vs_exact_mean']:.3f} / "
             f"{f['overlap[exact,exact_seed1]']:.3f} = {f['ratio']:.3f}  (target >= 0.9: {verdict})"
         )
+
+
+# ----------------------------------------------------------------- data families (fidelity)
+#: Families of recordings on which the scalable default is checked against the exact kernel.
+FAMILIES: dict[str, dict[str, Any]] = {
+    "smooth": {"gen": "smooth", "shape": (25, 20, 20, 40), "reference": True},
+    "noisy": {"gen": "noisy", "shape": (25, 20, 20, 40)},
+    "lstm": {"gen": "basic_motions", "kind": "lstm"},
+    "gru": {"gen": "basic_motions", "kind": "gru"},
+    "long": {"gen": "smooth", "shape": (40, 100, 12, 20)},
+}
+FAMILY_TEXT = {
+    "smooth": "benchmarks/_data.py, noise 0.2 (smooth latent trajectories)",
+    "noisy": "benchmarks/_data.py, noise 1.0 (noise comparable to the signal)",
+    "lstm": "LSTM on BasicMotions (record.training.train_classifier), every 5th timestep",
+    "gru": "GRU on BasicMotions (record.training.train_classifier), every 5th timestep",
+    "long": "benchmarks/_data.py, noise 0.2, 4,000 slices per unit",
+}
+SPEARMAN_NODES = 1500
+
+
+def make_family(name: str, seed: int, workdir: Path) -> tuple[Path, str]:
+    """Write a family's tensor to ``workdir``; returns the path and a description."""
+    import numpy as np
+
+    cfg = FAMILIES[name]
+    if cfg["gen"] == "basic_motions":
+        from mmphate.record.training import train_classifier
+
+        res = train_classifier(
+            "basic_motions", kind=cfg["kind"], hidden_size=32, epochs=15, seed=seed, verbose=False
+        )
+        X = np.ascontiguousarray(res.recording.hidden[:, ::5], dtype=np.float32)
+    else:
+        noise = 1.0 if cfg["gen"] == "noisy" else 0.2
+        X = synthetic_hidden(cfg["shape"], seed, noise=noise)
+    path = workdir / f"family-{name}-{seed}.npy"
+    np.save(path, X)
+    return path, FAMILY_TEXT[name]
+
+
+def distance_spearman(A, B, n: int = SPEARMAN_NODES, seed: int = 0) -> float:
+    """Spearman correlation of the pairwise distances of a seeded sample of nodes."""
+    import numpy as np
+    from scipy.spatial.distance import pdist
+    from scipy.stats import spearmanr
+
+    idx = np.random.default_rng(seed).choice(len(A), min(n, len(A)), replace=False)
+    return float(spearmanr(pdist(A[idx]), pdist(B[idx])).statistic)
+
+
+def family_fidelity(entry) -> dict[str, Any]:
+    """Cross-seed agreement of the scalable and the exact embeddings, against exact vs exact."""
+    import numpy as np
+
+    emb = {}
+    for key in ("exact", "exact_seed1", "scalable_seed1", "reference"):
+        r = entry.get(key, {})
+        if r.get("status") == "ok" and isinstance(r.get("embedding"), str):
+            emb[key] = np.load(r["embedding"])
+    out: dict[str, Any] = {"k": KNN_K}
+    for a, b in (("exact_seed1", "exact"), ("scalable_seed1", "exact"), ("reference", "exact")):
+        if a in emb and b in emb:
+            out[f"overlap[{a},{b}]"] = knn_overlap(emb[a], emb[b])
+            out[f"spearman[{a},{b}]"] = distance_spearman(emb[a], emb[b])
+    for m in ("overlap", "spearman"):
+        base = out.get(f"{m}[exact_seed1,exact]")
+        if base and f"{m}[scalable_seed1,exact]" in out:
+            out[f"{m}_ratio"] = out[f"{m}[scalable_seed1,exact]"] / base
+    mass = entry.get("scalable_seed1", {}).get("interstep_mass")
+    if mass:
+        out["mass_median"] = mass["median"]
+        out["mass_p01"] = mass["p01"]
+    return out
+
+
+def run_families(args, names, work, common) -> dict[str, Any]:
+    """Each family: exact (seeds 0, 1), scalable (seed 1); the reference where asked."""
+    out = {}
+    ref_ok = REF_PYTHON.exists() and args.reference != "none"
+    for name in names:
+        data_path, text = make_family(name, args.seed, work)
+        import numpy as np
+
+        E, T, U, S = np.load(data_path, mmap_mode="r").shape
+        n = E * T * U
+        print(f"\n== family {name}: {E}x{T}x{U}x{S} = {n:,} nodes ({text}) ==", flush=True)
+        kw = {"data_path": str(data_path), "threads": args.threads, "save_embedding": True}
+        lim = {"mem_limit_gb": args.mem_gb, "timeout_s": args.timeout, **common}
+        entry: dict[str, Any] = {"shape": [E, T, U, S], "nodes": n, "data": text}
+        if FAMILIES[name].get("reference") and ref_ok:
+            print("  reference m_phate (defaults: 4000 landmarks, SMACOF) ...", flush=True)
+            entry["reference"] = measure(
+                f"{SELF}:run_reference",
+                kw,
+                python=str(REF_PYTHON),
+                mem_limit_gb=args.ref_mem_gb,
+                timeout_s=args.ref_timeout,
+                threads=args.threads,
+                workdir=work,
+            )
+        runs = [
+            ("exact", {"interstep": "exact", "random_state": 0}),
+            ("exact_seed1", {"interstep": "exact", "random_state": 1}),
+            ("scalable_seed1", {"interstep": "knn", "random_state": 1}),
+        ]
+        if FAMILIES[name].get("reference"):
+            runs += [
+                ("scalable", {"interstep": "knn", "random_state": 0}),
+                (
+                    "scalable_matched",
+                    {
+                        "interstep": "knn",
+                        "random_state": 0,
+                        "params": {"n_landmark": 4000, "mds_solver": "smacof"},
+                    },
+                ),
+            ]
+        for key, extra in runs:
+            print(f"  mmphate {key} ...", flush=True)
+            entry[key] = measure(f"{SELF}:run_mmphate", kw | extra, **lim)
+        entry["fidelity"] = family_fidelity(entry)
+        data_path.unlink(missing_ok=True)
+        out[name] = entry
+        f = entry["fidelity"]
+        print(
+            "  mass median {:.3f} p1 {:.3f}; overlap ratio {:.3f}; distance Spearman {:.3f} "
+            "(exact vs exact {:.3f}, ratio {:.3f})".format(
+                f.get("mass_median", float("nan")),
+                f.get("mass_p01", float("nan")),
+                f.get("overlap_ratio", float("nan")),
+                f.get("spearman[scalable_seed1,exact]", float("nan")),
+                f.get("spearman[exact_seed1,exact]", float("nan")),
+                f.get("spearman_ratio", float("nan")),
+            ),
+            flush=True,
+        )
+        for key, r in entry.items():
+            if isinstance(r, dict) and "status" in r:
+                print(
+                    f"    {key:18s} {r.get('status')}: {fmt(r.get('wall_s'))} s, "
+                    f"{fmt(r.get('peak_rss_mb'), '.0f')} MB",
+                    flush=True,
+                )
+    return out
 
 
 if __name__ == "__main__":

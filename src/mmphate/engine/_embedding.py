@@ -9,9 +9,9 @@ Stages (each cached by :class:`~mmphate.MMPHATE`):
    product instead of a Python loop over landmarks.  ``op = W^-1 M`` with ``M``
    symmetric, so it is similar to the symmetric ``W^-1/2 M W^-1/2``, whose
    eigen-decomposition we keep.
-2. :func:`select_t`: ``t`` at the knee of the von Neumann entropy, as
-   ``phate.vne`` does, but from the eigenvalues of that symmetric conjugate
-   (PHATE takes a full SVD of the non-symmetric operator).
+2. :func:`select_t`: ``t`` at the knee of the von Neumann entropy of the
+   operator's singular values, as ``phate.vne`` does (PHATE's
+   ``_find_optimal_t``); only the singular values are computed (no ``U``, ``V``).
 3. :func:`diffuse` / :func:`potential`: ``op ** t`` from the same eigenvectors
    (PHATE uses ``numpy.linalg.matrix_power``), then PHATE's potential:
    ``-log(P + 1e-7)`` for ``gamma = 1``, ``P`` for ``gamma = -1``, else
@@ -35,7 +35,16 @@ from scipy.linalg import eigh
 
 from ._landmarks import indicator
 
-__all__ = ["Operator", "build_operator", "select_t", "diffuse", "potential", "mds", "MDS_SOLVERS"]
+__all__ = [
+    "Operator",
+    "build_operator",
+    "same_slice",
+    "select_t",
+    "diffuse",
+    "potential",
+    "mds",
+    "MDS_SOLVERS",
+]
 
 MDS_SOLVERS = ("sgd", "smacof", "classic")
 
@@ -69,7 +78,34 @@ class Operator:
         return diffuse(self, 1)
 
 
-def build_operator(K: sparse.spmatrix, clusters: np.ndarray | None) -> Operator:
+def same_slice(K: sparse.csr_matrix, U: int, block: int = 1 << 22) -> sparse.csr_matrix:
+    """The entries of ``K`` that join two nodes of one slice (``node // U`` equal), as CSR."""
+    K = sparse.csr_matrix(K)
+    N = K.shape[0]
+    counts = np.diff(K.indptr)
+    keep = np.empty(K.nnz, dtype=bool)
+    kept = np.zeros(N, dtype=np.int64)
+    rows_per = max(1, block // max(1, int(counts.mean()) if N else 1))
+    for r in range(0, N, rows_per):
+        r1 = min(N, r + rows_per)
+        lo, hi = K.indptr[r], K.indptr[r1]
+        rows = np.repeat(np.arange(r, r1), counts[r:r1])
+        k = K.indices[lo:hi] // U == rows // U
+        keep[lo:hi] = k
+        kept[r:r1] = np.bincount(rows[k] - r, minlength=r1 - r)
+    indptr = np.zeros(N + 1, dtype=np.int64)
+    np.cumsum(kept, out=indptr[1:])
+    out = sparse.csr_matrix((K.data[keep], K.indices[keep], indptr), shape=K.shape)
+    out.has_sorted_indices = K.has_sorted_indices
+    return out
+
+
+def build_operator(
+    K: sparse.spmatrix,
+    clusters: np.ndarray | None,
+    interstep: sparse.spmatrix | None = None,
+    units: int | None = None,
+) -> Operator:
     """Diffusion operator of the affinity ``K``, on landmarks if ``clusters`` is given.
 
     Parameters
@@ -77,9 +113,21 @@ def build_operator(K: sparse.spmatrix, clusters: np.ndarray | None) -> Operator:
     K : sparse (N, N) symmetric affinity
     clusters : (N,) int landmark ids ``0..L-1``, or None for no landmarking
         (the ``N x N`` operator is then dense: small graphs only).
+    interstep : sparse (N, L), optional
+        The interstep affinity already summed per landmark
+        (:func:`mmphate.engine._interstep.landmark_affinity`); then ``B`` is the
+        intrastep part of ``K`` (entries within one slice of ``units`` nodes)
+        times ``C``, plus ``interstep``, and the interstep entries stored in ``K``
+        are not used.
+    units : int
+        Units per slice (with ``interstep``).
     """
     K = sparse.csr_matrix(K)  # no copy for a CSR input (float32 stays float32)
+    if interstep is not None:
+        K = same_slice(K, int(units))
     if clusters is None:
+        if interstep is not None:
+            K = (K + sparse.csr_matrix(interstep, dtype=K.dtype)).tocsr()
         M = K.toarray().astype(np.float64)
         w = M.sum(axis=1)
         transitions = None
@@ -88,6 +136,8 @@ def build_operator(K: sparse.spmatrix, clusters: np.ndarray | None) -> Operator:
         # the indicator instead of graphtools' loop over landmarks (float32, in
         # place where possible: at millions of nodes this is the memory peak)
         B = (K @ indicator(clusters, dtype=np.float32)).tocsr()
+        if interstep is not None:
+            B = (B + sparse.csr_matrix(interstep, dtype=B.dtype)).tocsr()
         d = np.asarray(B.sum(axis=1, dtype=np.float64)).ravel()  # node degrees
         w = np.asarray(B.sum(axis=0, dtype=np.float64)).ravel()  # B.T 1
         Bt = B.T.tocsr()  # (L, N)
@@ -120,26 +170,34 @@ def _scale(A: sparse.csr_matrix, s: np.ndarray, axis: int, block: int = 1 << 22)
 
 
 def select_t(op: Operator, t_max: int = 100) -> tuple[int, np.ndarray]:
-    """``t`` at the knee of the von Neumann entropy (``phate.vne`` semantics).
+    """``t`` at the knee of the von Neumann entropy, as PHATE chooses it.
 
-    ``phate.vne.compute_von_neumann_entropy`` takes singular values ``s``;
-    entry ``i`` of the curve is the entropy of ``s ** (i + 1)`` (normalised),
-    and ``phate.vne.find_knee_point`` returns the knee's index, used as ``t``.
-    Here ``s`` are the absolute eigenvalues of the symmetric conjugate.
+    PHATE (``PHATE._find_optimal_t``) calls
+    ``phate.vne.compute_von_neumann_entropy(diff_op, t_max)``: the singular
+    values ``s`` of the (landmark) diffusion operator, entry ``i`` of the curve
+    the entropy of ``s ** (i + 1)`` normalised to sum 1, then
+    ``phate.vne.find_knee_point(h, x=arange(t_max))``.  The same here, on the
+    same operator (``op.dense()``), with the singular values alone (LAPACK
+    ``gesdd`` without vectors, several times cheaper than the full SVD PHATE
+    takes; the values agree to rounding).  The operator is not symmetric, so
+    its singular values differ from the moduli of its eigenvalues.  PHATE can
+    return ``t = 0`` (knee at the first point); here ``t`` is at least 1.
 
     Returns
     -------
     t : int
     entropy : (t_max,) array
     """
-    ev = np.abs(op.eigvals)
-    ev = ev[ev > 0]
+    from scipy.linalg import svdvals
+
+    s = svdvals(op.dense(), check_finite=False)
+    # the loop of phate.vne.compute_von_neumann_entropy, on these singular values
     entropy = np.empty(t_max)
-    ev_t = ev.copy()
+    s_t = s.copy()
     for i in range(t_max):
-        prob = ev_t / ev_t.sum() + np.finfo(float).eps
+        prob = s_t / np.sum(s_t) + np.finfo(float).eps
         entropy[i] = -np.sum(prob * np.log(prob))
-        ev_t = ev_t * ev
+        s_t = s_t * s
     t = int(find_knee_point(y=entropy, x=np.arange(t_max)))
     return max(t, 1), entropy
 

@@ -10,7 +10,9 @@ Stages and what invalidates them (everything else is reused):
 kernel          ``intrastep_knn, interstep_knn, decay, thresh, interstep,
                 interstep_neighbors``
                 (and the data, ``padding``)
-operator        ``n_landmark`` (and ``random_state``, which seeds landmarks)
+operator        ``n_landmark`` (and ``random_state``, which seeds landmarks);
+                with ``interstep="knn"`` it includes the interstep affinity
+                summed per landmark (``interstep_mass_``)
 ``t``           ``t``
 embedding       ``gamma, n_components, mds_solver``
 ==============  ==========================================================
@@ -92,16 +94,17 @@ class MMPHATE(BaseEstimator):
     interstep : {"knn", "exact"}, default "knn"
         ``"exact"``: the reference kernel (every slice linked to every other
         slice of the same unit; cost ``units * slices**2``).  ``"knn"`` (ours):
-        temporal neighbours plus the ``interstep_neighbors`` nearest other
-        slices of the same unit among all its slices, with the exact kernel's
-        weights, union-symmetrised; cost about linear in the number of nodes
-        (see :func:`mmphate.multislice_kernel`).
+        ``kernel_`` stores temporal neighbours plus the ``interstep_neighbors``
+        nearest other slices of the same unit (see
+        :func:`mmphate.multislice_kernel`), and the landmark operator uses each
+        node's *full* interstep affinity summed per landmark, streamed exactly
+        for units of at most 8192 slices and as an exact near field plus an
+        aggregated far field beyond (see :mod:`mmphate.engine._interstep`);
+        ``interstep_mass_`` reports how much of it is represented.
     interstep_neighbors : int, default 75
         With ``interstep="knn"``: feature-space interstep neighbours per node
-        (0: temporal edges only).  More neighbours bring the embedding closer
-        to the exact kernel's at the cost of memory (about 8 bytes per kernel
-        entry); 75 reaches 0.92-0.99 of exact-vs-exact agreement on the engine
-        benchmark, 50 only 0.75-0.86.
+        stored in ``kernel_`` (0: temporal edges only).  The operator does not
+        use them: it uses the full interstep affinity (``interstep_mass_``).
     t : int or "auto", default "auto"
         Diffusion time; ``"auto"`` takes the knee of the von Neumann entropy.
     gamma : float in [-1, 1], default 0
@@ -121,8 +124,12 @@ class MMPHATE(BaseEstimator):
         Seeds landmarks, the interstep bandwidth estimate, the approximate
         interstep neighbour search and MDS; an int makes results reproducible
         bit for bit.
-    n_jobs : int, default 1
-        Passed to the kernel's neighbour search.
+    n_jobs : int or None, default None
+        Workers (joblib, threads by default) for the per-slice and per-unit
+        work: intrastep blocks, interstep search, interstep affinity, exact
+        kernel; ``-1``: all cores; ``None``: 1 unless inside
+        ``joblib.parallel_config`` (whose backend, e.g. ``"dask"``, then runs the
+        per-unit tasks).  Results do not depend on it.
     verbose : int, default 1
         0: silent; 1: progress bars and info logs; 2: debug logs.
 
@@ -140,6 +147,11 @@ class MMPHATE(BaseEstimator):
         Landmark of each node.
     t_ : int
         Diffusion time used.
+    interstep_mass_ : dict
+        Fraction of each node's exact interstep affinity the operator
+        represents: ``median``, ``p01`` (1st percentile), ``min``, ``nodes``
+        (how many it was computed on) and ``exact`` (True: computed for every
+        node, else on a seeded sample; 1.0 for ``interstep="exact"``).
     entropy_ : ndarray or None
         Von Neumann entropy curve (when ``t="auto"``).
     embedding_ : ndarray (N, n_components)
@@ -173,7 +185,7 @@ class MMPHATE(BaseEstimator):
         padding: str = "carry",
         mds_solver: str = "sgd",
         random_state: Any = None,
-        n_jobs: int = 1,
+        n_jobs: int | None = None,
         verbose: int = 1,
     ) -> None:
         self.n_components = n_components
@@ -218,13 +230,14 @@ class MMPHATE(BaseEstimator):
         check_choice(self.padding, "padding", PADDING_MODES)
         check_choice(self.mds_solver, "mds_solver", _emb.MDS_SOLVERS)
         check_seed(self.random_state)
-        if (
+        if self.n_jobs is not None and (
             not isinstance(self.n_jobs, numbers.Integral)
             or isinstance(self.n_jobs, bool)
             or (self.n_jobs == 0)
         ):
             raise InvalidParameterError(
-                f"n_jobs must be a non-zero integer (-1: all cores); got {describe(self.n_jobs)}."
+                "n_jobs must be None or a non-zero integer (-1: all cores); "
+                f"got {describe(self.n_jobs)}."
             )
         if not isinstance(self.verbose, numbers.Integral):
             raise InvalidParameterError(
@@ -371,17 +384,42 @@ class MMPHATE(BaseEstimator):
         # operator (landmarks)
         op_key = (self.n_landmark, self._seed(1))
         if getattr(self, "_op_key", None) != op_key:
+            knn = self.interstep == "knn"
+            landmarks = not (self.n_landmark is None or self.n_landmark >= N)
+            Z = normalize_nodes(self._data, np.float32) if (knn or landmarks) else None
             with self._stage("landmarks"):
-                if self.n_landmark is None or self.n_landmark >= N:
+                if not landmarks:
                     clusters = None
                 else:
                     from ._landmarks import unit_clusters
 
-                    Z = normalize_nodes(self._data, np.float32)
                     clusters = unit_clusters(Z, self.n_landmark, random_state=self._seed(1))
-                    del Z
+            A = None
+            if knn:
+                from ._interstep import landmark_affinity
+
+                with self._stage("interstep affinity"):
+                    A, self.interstep_mass_ = landmark_affinity(
+                        Z,
+                        clusters,
+                        self.kernel_info_.bandwidth,
+                        max(float(self.thresh), float(np.finfo(float).eps)),
+                        random_state=self._seed(3),
+                        n_jobs=self.n_jobs,
+                    )
+            else:
+                # the exact kernel is the whole interstep affinity
+                self.interstep_mass_ = {
+                    "median": 1.0,
+                    "p01": 1.0,
+                    "min": 1.0,
+                    "nodes": N,
+                    "exact": True,
+                }
+            del Z
             with self._stage("operator"):
-                self.operator_ = _emb.build_operator(self.kernel_, clusters)
+                self.operator_ = _emb.build_operator(self.kernel_, clusters, A, U)
+            del A
             self.clusters_ = clusters
             self._op_key = op_key
             for attr in ("_t_key", "_emb_key"):

@@ -11,7 +11,8 @@ For every unit ``u``, each node ``(e, t, u)`` is linked to
 where ``g = exp(-(d / sigma)**2)`` is the reference's Gaussian with the
 reference's global bandwidth ``sigma`` (mean over units of the median distance
 to the ``interstep_knn``-th nearest other slice; estimated from a seeded sample
-of query slices when there are more than 256 slices).  The graph is
+of query slices when there are more than 8192 slices, from all slices
+otherwise).  The graph is
 symmetrised by union, ``max(W, W.T)``: an edge found from either end keeps its
 full weight ``g``, so every interstep weight equals the exact kernel's weight.
 No self loops.
@@ -37,11 +38,48 @@ Earlier versions searched only the slices sharing the node's epoch or
 timestep (about ``E + T`` candidates) and symmetrised by ``(W + W.T) / 2``:
 the slices near in feature space but differing in both epoch and timestep
 were missed, and the embedding agreed with the exact one only a third as
-well as two exact runs agree with each other (0.92-0.99 now).
+well as two exact runs agree with each other.
 
 The result is written straight into one CSR matrix (with the intrastep part,
 when given), unit by unit; nothing of size ``slices x slices`` (beyond
 ``exact_below**2`` per unit) or ``N x N`` is formed.
+
+**What the landmark operator uses: the full interstep affinity**
+(:func:`landmark_affinity`).  A k-nearest-neighbour graph keeps a share of
+each node's interstep mass that depends on the data: 35-91% for 75
+neighbours, falling as units get more slices or noisier (the exact kernel's
+rows hold hundreds to thousands of entries above ``thresh``).  We therefore do
+not feed the k-NN graph to the operator.  The landmark operator needs the
+kernel only through ``B = K C``, landmarks are clusters of one unit's slices
+and interstep edges stay within a unit, so a node's interstep row enters ``B``
+only as its sums over its own unit's landmarks.  Those sums are streamed,
+block by block, per unit:
+
+* units with at most 8192 slices: every pair (distances as matrix products,
+  each cache-sized block summed per landmark by one product and dropped), so
+  ``B`` equals the exact kernel's; mass represented: 100%, exactly;
+* larger units: an exact near field (each k-means cell against the cells that
+  can hold entries ``>= thresh`` by the triangle inequality, nearest first, up
+  to 1024 slices) plus an aggregated far field: every other cell as a
+  Gaussian blob (mean, top-8 covariance directions and an isotropic rest, in
+  bandwidth units), whose summed Gaussian affinity to a point has a closed
+  form, ``n det(I + 2 Sigma)^-1/2 exp(-(p - mu)^T (I + 2 Sigma)^-1 (p - mu))``;
+  the cell's mass goes to its members' landmarks in proportion to their
+  counts.  Error budget: the near field is exact; the blob form is exact for
+  Gaussian cells and its error falls with the distance-to-radius ratio, which
+  is why the nearest cells are computed exactly.  The far field also counts
+  entries below ``thresh`` (each under 1e-4), so it can represent slightly
+  more than the thresholded exact row.  The fraction represented is measured
+  on a seeded sample of nodes (their exact rows) and reported in
+  ``MMPHATE.interstep_mass_``.
+
+Why this route rather than adaptive neighbour counts or the exact stream
+everywhere: adaptive counts store what they keep (thousands of entries per
+node at 30,000 slices per unit: tens of GB at 2 M nodes), and the exact stream
+costs ``units * slices**2`` (about 6e10 pairs at 50 x 600 x 64); the near field
+plus blobs costs ``O(N * (1024 + 9 sqrt(slices)) * samples)`` and stores only
+``N x (landmarks per unit)`` sums.  The stored ``MMPHATE.kernel_`` stays the
+k-NN graph (for analyses that walk edges).
 """
 
 from __future__ import annotations
@@ -54,6 +92,7 @@ from scipy import sparse
 __all__ = [
     "assemble",
     "global_bandwidth",
+    "landmark_affinity",
     "interstep_knn_edges",
     "interstep_knn_graphs",
     "temporal_pairs",
@@ -61,6 +100,8 @@ __all__ = [
 
 # entries of one dense scratch block (distances)
 _BLOCK = 1 << 22
+# entries of a block that stays in cache while several passes run over it
+_CACHE_BLOCK = 1 << 17
 
 
 def _sq_dists(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -73,8 +114,26 @@ def _sq_dists(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return G
 
 
+def _kth_median(B: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
+    """Median over the queries ``q`` of the distance to the k-th nearest slice, per unit of ``B``."""
+    b, n, _ = B.shape
+    kth = np.empty((b, len(q)))
+    step = max(1, (1 << 24) // max(1, b * n))  # queries per distance block
+    for a in range(0, len(q), step):
+        qa = q[a : a + step]
+        D = _sq_dists(B[:, qa], B)  # (u, queries, n)
+        D[:, np.arange(len(qa)), qa] = 0  # self at distance exactly 0
+        kth[:, a : a + step] = np.sqrt(np.partition(D, k, axis=2)[:, :, k].astype(np.float64))
+    return np.median(kth, axis=1)
+
+
 def global_bandwidth(
-    Z: np.ndarray, k: int, *, n_queries: int = 256, random_state: Any = None
+    Z: np.ndarray,
+    k: int,
+    *,
+    n_queries: int = 256,
+    random_state: Any = None,
+    n_jobs: int | None = 1,
 ) -> float:
     """The reference's interstep bandwidth, from a sample of query slices.
 
@@ -84,17 +143,14 @@ def global_bandwidth(
     slices drawn with ``random_state`` (distances to *all* slices, so each
     query's k-th distance is exact; only the median is estimated).
     """
+    from ._parallel import parallel_map
+
     n, U, S = Z.shape
     rng = np.random.default_rng(random_state)
     q = np.arange(n) if n <= n_queries else np.sort(rng.choice(n, n_queries, replace=False))
-    per_unit = max(1, (1 << 24) // (len(q) * n))
-    med = np.empty(U)
-    for u0 in range(0, U, per_unit):
-        B = np.ascontiguousarray(Z[:, u0 : u0 + per_unit].transpose(1, 0, 2))  # (u, n, S)
-        D = _sq_dists(B[:, q], B)  # (u, q, n)
-        D[:, np.arange(len(q)), q] = 0  # self at distance exactly 0
-        kth = np.sqrt(np.partition(D, k, axis=2)[:, :, k].astype(np.float64))
-        med[u0 : u0 + per_unit] = np.median(kth, axis=1)
+    per_unit = max(1, (1 << 24) // (min(len(q), 256) * n))
+    tasks = ((Xc, q, k) for _, Xc in _unit_chunks(Z, per_unit))
+    med = np.concatenate(parallel_map(_kth_median, tasks, n_jobs))
     return float(np.mean(np.maximum(med, np.finfo(float).eps)))
 
 
@@ -181,6 +237,82 @@ def _knn_ivf(
     return out_i, out_d
 
 
+def _ivf_cells(Xc: np.ndarray, c: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """k-means cells of each unit of a chunk (``Xc``: (b, n, S)), centres trained on a sample."""
+    from ._landmarks import batched_kmeans
+
+    n = Xc.shape[1]
+    m = min(n, 32 * c)
+    sub = np.sort(rng.choice(n, m, replace=False)) if m < n else slice(None)
+    _, cen = batched_kmeans(np.ascontiguousarray(Xc[:, sub]), c, n_iter=8, random_state=rng)
+    D = _sq_dists(Xc, cen)  # (b, n, c)
+    return np.argmin(D, axis=2), cen
+
+
+def _knn_chunk(
+    Xc: np.ndarray,
+    grid: tuple[int, int],
+    k: int,
+    inv_bw2: np.float32,
+    thr: np.float32,
+    ivf: bool,
+    n_probe: int,
+    seed: int,
+    col_dtype: Any,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The symmetric slice graphs of a chunk of units (``Xc``: (b, slices, S)); one task."""
+    b, n, _ = Xc.shape
+    E, T = grid
+    ta, tb = temporal_pairs(E, T)
+    if k == 0:
+        idx = np.zeros((b, n, 0), np.int32)
+        d2 = np.zeros((b, n, 0), np.float32)
+    elif not ivf:
+        idx, d2 = _knn_brute(Xc, k)
+    else:
+        rng = np.random.default_rng(seed)
+        labels, cen = _ivf_cells(Xc, int(round(np.sqrt(n))), rng)
+        idx = np.empty((b, n, k), np.int32)
+        d2 = np.empty((b, n, k), np.float32)
+        for j in range(b):
+            idx[j], d2[j] = _knn_ivf(Xc[j], labels[j], cen[j], k, n_probe)
+    out = []
+    for j in range(b):
+        x = Xc[j]
+        w = np.exp(-d2[j] * inv_bw2)
+        w[w < thr] = 0
+        Wk = sparse.csr_matrix(
+            (w.ravel(), idx[j].ravel(), np.arange(n + 1, dtype=np.int64) * k),
+            shape=(n, n),
+        )
+        # two counting-sort transposes give W.T and W with sorted indices
+        Wt = Wk.T.tocsr()
+        Wk = Wt.T.tocsr()
+        diff = x[ta] - x[tb]
+        wt = np.maximum(np.exp(-np.einsum("ps,ps->p", diff, diff) * inv_bw2), thr)
+        Tm = sparse.csr_matrix(
+            (np.concatenate([wt, wt]), (np.concatenate([ta, tb]), np.concatenate([tb, ta]))),
+            shape=(n, n),
+        )
+        Ws = Wk.maximum(Wt).maximum(Tm).tocsr()
+        Ws.sort_indices()  # a no-op: binary operations on sorted CSR give sorted CSR
+        out.append(
+            (
+                Ws.indptr.astype(np.int64),
+                Ws.indices.astype(col_dtype),
+                Ws.data.astype(np.float32, copy=False),
+            )
+        )
+    return out
+
+
+def _unit_chunks(Z: np.ndarray, per: int):
+    """``(u0, Xc)`` for consecutive chunks of ``per`` units, ``Xc`` (b, slices, S) float32."""
+    U = Z.shape[1]
+    for u0 in range(0, U, per):
+        yield u0, np.ascontiguousarray(Z[:, u0 : u0 + per].transpose(1, 0, 2), dtype=np.float32)
+
+
 def interstep_knn_graphs(
     Z: np.ndarray,
     grid: tuple[int, int],
@@ -191,7 +323,7 @@ def interstep_knn_graphs(
     exact_below: int = 2048,
     n_probe: int = 8,
     random_state: Any = None,
-    n_jobs: int = 1,
+    n_jobs: int | None = 1,
     progress: Any = None,
 ) -> tuple[list[Any], float]:
     """Scalable interstep affinity, one symmetric slice graph per unit.
@@ -207,8 +339,10 @@ def interstep_knn_graphs(
     exact_below : units with at most this many slices are searched exactly
     n_probe : clusters probed per cluster in the approximate search
     random_state : seeds the bandwidth's query sample and the k-means centres
-    n_jobs : reserved (BLAS threads are used as configured by the caller)
-    progress : optional callable ``progress(n_done)``, called once per unit
+        (one seed per chunk of units, drawn up front: results do not depend on
+        ``n_jobs``)
+    n_jobs : joblib workers over chunks of units (see :mod:`mmphate.engine._parallel`)
+    progress : optional callable ``progress(n_done)``, called with the units done
 
     Returns
     -------
@@ -217,71 +351,38 @@ def interstep_knn_graphs(
         ids as uint16 when they fit, float32 weights); see :func:`assemble`
     bandwidth : the global Gaussian bandwidth
     """
+    from ._parallel import parallel_map
+
     n, U, S = Z.shape
-    E, T = grid
     if k_bandwidth is None:
         k_bandwidth = k
     k = min(k, n - 1)
     rng = np.random.default_rng(random_state)
-    bandwidth = global_bandwidth(Z, min(k_bandwidth, n - 1), random_state=rng)
+    # units searched (and, in landmark_affinity, streamed) exactly get the exact bandwidth too:
+    # every slice as a query costs as much as the exact search itself
+    bandwidth = global_bandwidth(
+        Z,
+        min(k_bandwidth, n - 1),
+        n_queries=n if n <= max(exact_below, 8192) else 256,
+        random_state=rng,
+        n_jobs=n_jobs,
+    )
     inv_bw2 = np.float32(1.0 / bandwidth**2)
     thr = np.float32(thresh)
-    ta, tb = temporal_pairs(E, T)
     col_dtype = np.uint16 if n <= 1 << 16 else np.int32
     ivf = n > exact_below and k > 0
     c = int(round(np.sqrt(n)))
     # per unit chunk: exact blocks of (units, slices, slices), or k-means + probes
     chunk = max(1, _BLOCK // (n * n)) if not ivf else max(1, (1 << 20) // (n * max(S, c)))
-    rows_u: list[Any] = [None] * U  # per unit: symmetrised (indptr, indices, data)
-    for u0 in range(0, U, chunk):
-        Xc = np.ascontiguousarray(Z[:, u0 : u0 + chunk].transpose(1, 0, 2), dtype=np.float32)
-        b = len(Xc)
-        if k == 0:
-            idx = np.zeros((b, n, 0), np.int32)
-            d2 = np.zeros((b, n, 0), np.float32)
-        elif not ivf:
-            idx, d2 = _knn_brute(Xc, k)
-        else:
-            from ._landmarks import batched_kmeans
-
-            m = min(n, 32 * c)
-            sub = np.sort(rng.choice(n, m, replace=False)) if m < n else slice(None)
-            _, cen = batched_kmeans(np.ascontiguousarray(Xc[:, sub]), c, n_iter=8, random_state=rng)
-            D = _sq_dists(Xc, cen)  # (b, n, c)
-            labels = np.argmin(D, axis=2)
-            del D
-            idx = np.empty((b, n, k), np.int32)
-            d2 = np.empty((b, n, k), np.float32)
-            for j in range(b):
-                idx[j], d2[j] = _knn_ivf(Xc[j], labels[j], cen[j], k, n_probe)
-        for j in range(b):
-            x = Xc[j]
-            w = np.exp(-d2[j] * inv_bw2)
-            w[w < thr] = 0
-            Wk = sparse.csr_matrix(
-                (w.ravel(), idx[j].ravel(), np.arange(n + 1, dtype=np.int64) * k),
-                shape=(n, n),
-            )
-            # two counting-sort transposes give W.T and W with sorted indices
-            Wt = Wk.T.tocsr()
-            Wk = Wt.T.tocsr()
-            diff = x[ta] - x[tb]
-            wt = np.maximum(np.exp(-np.einsum("ps,ps->p", diff, diff) * inv_bw2), thr)
-            Tm = sparse.csr_matrix(
-                (np.concatenate([wt, wt]), (np.concatenate([ta, tb]), np.concatenate([tb, ta]))),
-                shape=(n, n),
-            )
-            Ws = Wk.maximum(Wt).maximum(Tm).tocsr()
-            Ws.sort_indices()  # a no-op: binary operations on sorted CSR give sorted CSR
-            rows_u[u0 + j] = (
-                Ws.indptr.astype(np.int64),
-                Ws.indices.astype(col_dtype),
-                Ws.data.astype(np.float32, copy=False),
-            )
-            if progress is not None:
-                progress(1)
-        del Xc, idx, d2
-    return rows_u, bandwidth
+    n_chunks = -(-U // chunk)
+    seeds = rng.integers(2**63 - 1, size=n_chunks)
+    tasks = (
+        (Xc, grid, k, inv_bw2, thr, ivf, n_probe, int(seeds[i]), col_dtype)
+        for i, (_, Xc) in enumerate(_unit_chunks(Z, chunk))
+    )
+    done = None if progress is None else (lambda r: progress(len(r)))
+    parts = parallel_map(_knn_chunk, tasks, n_jobs, done)
+    return [g for part in parts for g in part], bandwidth
 
 
 def interstep_knn_edges(
@@ -351,3 +452,323 @@ def assemble(
     K = sparse.csr_matrix((data, indices, indptr), shape=(N, N))
     K.has_sorted_indices = True
     return K
+
+
+# --------------------------------------------------------------------------- landmark affinity
+def _blobs(
+    y: np.ndarray,
+    order: np.ndarray,
+    starts: np.ndarray,
+    counts: np.ndarray,
+    lab: np.ndarray,
+    c_u: int,
+    rank: int,
+) -> dict[str, np.ndarray]:
+    """Per cell: size, mean, top ``rank`` covariance directions and the rest's variance.
+
+    For members ``y_j ~ N(mu, Sigma)`` (bandwidth units), the summed affinity to a point ``p``
+    is ``n det(I + 2 Sigma)^-1/2 exp(-(p - mu)^T (I + 2 Sigma)^-1 (p - mu))``; with
+    ``Sigma = sum_k lam_k u_k u_k^T + rho (I - sum_k u_k u_k^T)`` both factors are cheap.
+    """
+    c = len(counts)
+    S = y.shape[1]
+    r = min(rank, S)
+    mu = np.zeros((c, S), dtype=np.float64)
+    U = np.zeros((c, S, r), dtype=np.float64)
+    lam = np.zeros((c, r))
+    rho = np.zeros(c)
+    land = np.zeros((c, c_u), dtype=np.float32)
+    for b in range(c):
+        m = int(counts[b])
+        if m == 0:
+            continue
+        idx = order[starts[b] : starts[b + 1]]
+        yb = y[idx].astype(np.float64)
+        mu[b] = yb.mean(axis=0)
+        d = yb - mu[b]
+        cov = d.T @ d / m
+        w, v = np.linalg.eigh(cov)  # ascending
+        lam[b] = np.maximum(w[::-1][:r], 0)
+        U[b] = v[:, ::-1][:, :r]
+        rho[b] = max(float(np.trace(cov) - lam[b].sum()), 0.0) / max(S - r, 1)
+        land[b] = np.bincount(lab[idx], minlength=c_u) / m
+    with np.errstate(divide="ignore"):
+        log_amp = (
+            np.log(counts) - 0.5 * np.log1p(2 * lam).sum(axis=1) - 0.5 * (S - r) * np.log1p(2 * rho)
+        )
+    Ustack = U.transpose(1, 0, 2).reshape(S, c * r)  # (S, c * r)
+    return {
+        "mu": mu.astype(np.float32),
+        "mumu": np.einsum("cs,cs->c", mu, mu).astype(np.float32),
+        "U": Ustack.astype(np.float32),
+        "muU": np.einsum("cs,csr->cr", mu, U).astype(np.float32),
+        "wk": (1 / (1 + 2 * lam)).astype(np.float32),
+        "wres": (1 / (1 + 2 * rho)).astype(np.float32),
+        "log_amp": log_amp.astype(np.float32),
+        "landmarks": land,
+        "rank": np.array(r),
+    }
+
+
+def _blob_affinity(p: np.ndarray, pp: np.ndarray, blob: dict[str, np.ndarray]) -> np.ndarray:
+    """Summed affinity of each point ``p`` (m, S) to every cell, by the Gaussian-blob form."""
+    r = int(blob["rank"])
+    c = len(blob["mumu"])
+    d2 = pp[:, None] + blob["mumu"][None, :] - 2 * (p @ blob["mu"].T)  # |p - mu|^2
+    np.maximum(d2, 0, out=d2)
+    proj = (p @ blob["U"]).reshape(len(p), c, r) - blob["muU"][None]  # (p - mu) . u_k
+    proj *= proj
+    along = proj.sum(axis=2)
+    quad = np.einsum("mcr,cr->mc", proj, blob["wk"])
+    quad += np.maximum(d2 - along, 0) * blob["wres"][None, :]
+    expo = blob["log_amp"][None, :] - quad
+    return np.exp(expo, out=expo)
+
+
+def _affinity_unit(
+    x: np.ndarray,
+    lab: np.ndarray | None,
+    c_u: int,
+    inv_bw2: np.float32,
+    thr: np.float32,
+    exact_below: int,
+    max_candidates: int,
+    seed: int,
+    sample: np.ndarray,
+    rank: int = 8,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One unit's interstep affinity summed per landmark: ``A[i, c] = sum_{j in c} g(i, j)``.
+
+    ``x`` (n, S) float32; ``lab`` (n,) landmark of each slice, ``0..c_u-1``
+    (None: every slice is its own landmark).  ``g`` is the exact kernel's
+    Gaussian, entries below ``thr`` and self loops excluded.  Returns the
+    non-zero ``(row, local landmark, value)`` triplets and, for the slices in
+    ``sample``, the fraction of their exact interstep mass represented.
+    """
+    n = len(x)
+    H = None
+    if lab is not None:
+        H = np.zeros((n, c_u), dtype=np.float32)
+        H[np.arange(n), lab] = 1
+    ri, ci, vi = [], [], []
+
+    def emit(q: np.ndarray, G: np.ndarray, cand: np.ndarray | None) -> None:
+        if H is None:
+            A = G
+            cols = np.arange(n) if cand is None else cand
+        else:
+            A = G @ (H if cand is None else H[cand])
+            cols = np.arange(c_u)
+        r, c = np.nonzero(A)
+        ri.append(q[r])
+        ci.append(cols[c])
+        vi.append(A[r, c])
+
+    # y = x / bandwidth: g(i, j) = exp(2 y_i.y_j - |y_i|^2 - |y_j|^2); the exponent is built in
+    # place on one cache-sized block (a product and three passes), then thresholded in the
+    # exponent (log thr) so that exp runs once
+    y = x * np.sqrt(inv_bw2)
+    yy = np.einsum("ns,ns->n", y, y)
+    log_thr = np.float32(np.log(thr))
+
+    def gauss(q: np.ndarray, cand: np.ndarray | None) -> np.ndarray:
+        yc, nc = (y, yy) if cand is None else (y[cand], yy[cand])
+        G = (2 * y[q]) @ yc.T
+        G -= yy[q][:, None]
+        G -= nc[None, :]
+        G[G < log_thr] = -np.inf  # entries below thr: exp gives 0
+        np.exp(G, out=G)
+        # no self loops
+        if cand is None:
+            G[np.arange(len(q)), q] = 0
+        else:
+            pos = np.full(n, -1)
+            pos[cand] = np.arange(len(cand))
+            hit = pos[q] >= 0
+            G[np.flatnonzero(hit), pos[q][hit]] = 0
+        return G
+
+    if n <= exact_below:
+        # every pair: the exact kernel's interstep rows, summed per landmark
+        rows = max(8, _CACHE_BLOCK // max(1, n))
+        for r in range(0, n, rows):
+            q = np.arange(r, min(n, r + rows))
+            emit(q, gauss(q, None), None)
+        frac = np.ones(len(sample))
+    else:
+        # near field, exact: the members of each k-means cell against the cells that can hold
+        # entries >= thr (centre distance minus both radii within the Gaussian's cut-off
+        # radius), nearest first, up to max_candidates slices.
+        # far field, aggregated: every other cell as a Gaussian blob (its mean and covariance
+        # in bandwidth units, top `rank` directions plus an isotropic rest), whose summed
+        # affinity to a point has a closed form; a cell's mass goes to the landmarks of its
+        # members in proportion to their counts
+        rng = np.random.default_rng(seed)
+        c = int(round(np.sqrt(n)))
+        labels, cen = _ivf_cells(x[None], c, rng)
+        labels, cen = labels[0], cen[0]
+        counts = np.bincount(labels, minlength=c)
+        order = np.argsort(labels, kind="stable")
+        starts = np.zeros(c + 1, dtype=np.int64)
+        np.cumsum(counts, out=starts[1:])
+        rad = np.zeros(c)
+        d_own = np.sqrt(np.einsum("ns,ns->n", x - cen[labels], x - cen[labels]))
+        np.maximum.at(rad, labels, d_own)
+        cut = np.sqrt(np.log(1.0 / float(thr)) / float(inv_bw2))  # g(d) >= thr iff d <= cut
+        dc = np.sqrt(_sq_dists(cen, cen).astype(np.float64))
+        blob = None if H is None else _blobs(y, order, starts, counts, lab, c_u, rank)
+        for a in range(c):
+            if counts[a] == 0:
+                continue
+            lb = dc[a] - rad[a] - rad  # no pair closer than this between cells a and b
+            probe = np.argsort(lb, kind="stable")
+            probe = probe[(lb[probe] <= cut) | (probe == a)]
+            keep = np.searchsorted(np.cumsum(counts[probe]), max_candidates, side="right") + 1
+            probe = probe[: max(1, keep)]
+            cand = np.concatenate([order[starts[b] : starts[b + 1]] for b in probe])
+            members = order[starts[a] : starts[a + 1]]
+            rows = max(8, _CACHE_BLOCK // max(1, len(cand)))
+            for r in range(0, len(members), rows):
+                q = members[r : r + rows]
+                emit(q, gauss(q, cand), cand)
+            if blob is not None and len(probe) < c:
+                rows = max(8, _CACHE_BLOCK // max(1, c * (rank + 1)))
+                for r in range(0, len(members), rows):
+                    q = members[r : r + rows]
+                    F = _blob_affinity(y[q], yy[q], blob)
+                    F[:, probe] = 0
+                    Af = F @ blob["landmarks"]
+                    rr, cc = np.nonzero(Af)
+                    ri.append(q[rr])
+                    ci.append(cc)
+                    vi.append(Af[rr, cc])
+        frac = np.ones(len(sample))
+        if len(sample):
+            total = gauss(sample, None).sum(axis=1, dtype=np.float64)
+            got = np.zeros(len(sample))
+            rr = np.concatenate(ri)
+            vv = np.concatenate(vi)
+            pos = np.full(n, -1)
+            pos[sample] = np.arange(len(sample))
+            m = pos[rr] >= 0
+            np.add.at(got, pos[rr[m]], vv[m].astype(np.float64))
+            frac = np.where(total > 0, got / np.where(total > 0, total, 1), 1.0)
+    cat = (lambda p, dt: np.concatenate(p).astype(dt)) if ri else (lambda p, dt: np.zeros(0, dt))
+    return cat(ri, np.int64), cat(ci, np.int64), cat(vi, np.float32), frac
+
+
+def landmark_affinity(
+    Z: np.ndarray,
+    clusters: np.ndarray | None,
+    bandwidth: float,
+    thresh: float,
+    *,
+    exact_below: int = 8192,
+    max_candidates: int = 1024,
+    mass_sample: int = 2048,
+    random_state: Any = None,
+    n_jobs: int | None = 1,
+) -> tuple[sparse.csr_matrix, dict[str, Any]]:
+    """The full interstep affinity of every node to every landmark, ``K_inter @ C``.
+
+    The landmark operator needs the kernel only through ``B = K C`` (``C`` the
+    node-to-landmark indicator).  Landmarks are clusters of one unit's slices
+    and interstep edges join slices of one unit, so a node's interstep row
+    contributes only to its own unit's landmarks.  This computes, unit by
+    unit, ``A[i, c] = sum over slices j of landmark c of g(i, j)`` for every
+    entry ``g >= thresh`` of the exact kernel's interstep row, streamed block
+    by block (distances as matrix products, each block summed per landmark
+    with one matrix product and dropped): nothing of size ``slices x slices``
+    is stored.
+
+    * Units with at most ``exact_below`` slices: every pair, so ``A`` equals the
+      exact kernel's ``K_inter @ C`` (up to float32 rounding and the sampled
+      bandwidth) and each node's mass is represented in full.
+    * Larger units: each slice is compared with the members of the k-means
+      cells (about ``sqrt(slices)`` per unit) that can hold entries ``>= thresh``
+      by the triangle inequality, nearest first, at most ``max_candidates``
+      slices; the fraction of the exact mass this represents is measured on a
+      seeded sample of nodes (exact rows of ``mass_sample`` nodes in all).
+
+    Parameters
+    ----------
+    Z : array (slices, units, samples), normalised node features
+    clusters : (N,) landmark of each node (slice-major), or None (each node its
+        own landmark: the ``N x N`` interstep kernel, small inputs only)
+    bandwidth : the global interstep bandwidth
+    thresh : entries of the exact kernel below it are not part of it
+    exact_below, max_candidates, mass_sample : see above
+    random_state : seeds the k-means cells and the mass sample
+    n_jobs : joblib workers over units (see :mod:`mmphate.engine._parallel`)
+
+    Returns
+    -------
+    A : scipy.sparse.csr_matrix (N, L), float32
+    mass : dict with ``median``, ``p01`` (1st percentile), ``min`` of the
+        per-node fraction of exact interstep mass represented, ``nodes`` (how
+        many nodes it was computed on) and ``exact`` (True when every node's
+        fraction is known exactly rather than sampled)
+    """
+    from ._parallel import parallel_map
+
+    n, U, S = Z.shape
+    N = n * U
+    rng = np.random.default_rng(random_state)
+    inv_bw2 = np.float32(1.0 / bandwidth**2)
+    thr = np.float32(thresh)
+    big = n > exact_below
+    per_unit = max(1, -(-mass_sample // U)) if big else 0
+    tasks = []
+    if clusters is None:
+        L = N
+    else:
+        L = int(clusters.max()) + 1
+    for u in range(U):
+        seed = int(rng.integers(2**63 - 1))
+        sample = (
+            np.sort(rng.choice(n, min(n, per_unit), replace=False)) if big else np.zeros(0, int)
+        )
+        if clusters is None:
+            lab, c_u = None, n
+        else:
+            ids = clusters[u::U]
+            uniq, lab = np.unique(ids, return_inverse=True)
+            c_u = len(uniq)
+        tasks.append(
+            (
+                np.ascontiguousarray(Z[:, u, :], dtype=np.float32),
+                None if clusters is None else lab,
+                c_u,
+                inv_bw2,
+                thr,
+                exact_below,
+                max_candidates,
+                seed,
+                sample,
+            )
+        )
+    parts = parallel_map(_affinity_unit, tasks, n_jobs)
+    idx = np.int32 if max(N, L) < 2**31 - 1 else np.int64
+    rows, cols, vals, fracs = [], [], [], []
+    for u in range(U):
+        r, c, v, f = parts[u]
+        parts[u] = None
+        rows.append((r * U + u).astype(idx))
+        if clusters is None:
+            cols.append((c * U + u).astype(idx))
+        else:
+            cols.append(np.unique(clusters[u::U])[c].astype(idx))
+        vals.append(v)
+        fracs.append(f)
+    A = sparse.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(N, L)
+    )
+    frac = np.concatenate(fracs) if big else np.ones(N)
+    mass = {
+        "median": float(np.median(frac)),
+        "p01": float(np.percentile(frac, 1)),
+        "min": float(frac.min()),
+        "nodes": int(len(frac)),
+        "exact": not big,
+    }
+    return A, mass

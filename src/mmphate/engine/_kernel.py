@@ -206,7 +206,36 @@ def _half_power(X: np.ndarray, decay: float) -> None:
         np.power(X, X.dtype.type(p / 2), out=X)
 
 
-def _intrastep(Z: np.ndarray, knn: int, decay: float, thresh: float) -> sparse.csr_matrix:
+def _intrastep_block(
+    Zb: np.ndarray, start: int, knn: int, decay: float, thresh: float, idx_dtype: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One chunk of slices (``Zb``: (B, U, S), first slice ``start``): row counts, columns, values."""
+    B, U, _ = Zb.shape
+    eps = np.finfo(float).eps
+    diag = np.arange(U)
+    X = _sq_dists(Zb, Zb)  # squared distances
+    X[:, diag, diag] = 0
+    # distance to the knn-th neighbour, the point itself counted as the 0-th
+    sigma = np.sqrt(np.partition(X, knn, axis=2)[:, :, knn])
+    np.maximum(sigma, eps, out=sigma)
+    with np.errstate(over="ignore"):  # huge ratios -> inf -> weight 0, as intended
+        X /= (sigma * sigma)[:, :, None]  # (d / sigma) ** 2
+        _half_power(X, decay)  # (d / sigma) ** decay
+    np.negative(X, out=X)
+    np.exp(X, out=X)
+    X[X < thresh] = 0
+    W = X + np.swapaxes(X, 1, 2)
+    W *= 0.5
+    flat = np.flatnonzero(W >= thresh)  # C order: rows sorted, columns sorted in rows
+    local = flat // U  # row within this chunk
+    counts = np.bincount(local, minlength=B * U)
+    cols = (flat // (U * U) * U + flat % U + start * U).astype(idx_dtype)
+    return counts, cols, W.ravel()[flat].astype(Zb.dtype, copy=False)
+
+
+def _intrastep(
+    Z: np.ndarray, knn: int, decay: float, thresh: float, n_jobs: int | None = 1
+) -> sparse.csr_matrix:
     """Alpha-decay kernel inside every slice, as graphtools' ``kNNGraph`` computes it.
 
     graphtools (``kNNGraph.build_kernel_to_data``) searches ``knn + 1``
@@ -214,37 +243,21 @@ def _intrastep(Z: np.ndarray, knn: int, decay: float, thresh: float) -> sparse.c
     the ``knn``-th other point; it widens the search until every entry above
     ``thresh`` is found, i.e. the result is the exact thresholded kernel, which
     a full per-slice distance matrix gives directly.  Then ``(K + K.T) / 2``.
+    Chunks of slices are independent tasks (:func:`~mmphate.engine._parallel.parallel_map`).
     Returns the block-diagonal CSR matrix (N x N).
     """
+    from ._parallel import parallel_map
+
     n_slices, U, S = Z.shape
-    dt = Z.dtype
-    eps = np.finfo(float).eps
     N = n_slices * U
     idx_dtype = np.int32 if N < 2**31 - 1 else np.int64
-    counts, cols, vals = [], [], []
     chunk = max(1, _BLOCK_ENTRIES // (U * max(U, S)))
-    diag = np.arange(U)
-    for start in range(0, n_slices, chunk):
-        Zb = Z[start : start + chunk]
-        B = len(Zb)
-        X = _sq_dists(Zb, Zb)  # squared distances
-        X[:, diag, diag] = 0
-        # distance to the knn-th neighbour, the point itself counted as the 0-th
-        sigma = np.sqrt(np.partition(X, knn, axis=2)[:, :, knn])
-        np.maximum(sigma, eps, out=sigma)
-        with np.errstate(over="ignore"):  # huge ratios -> inf -> weight 0, as intended
-            X /= (sigma * sigma)[:, :, None]  # (d / sigma) ** 2
-            _half_power(X, decay)  # (d / sigma) ** decay
-        np.negative(X, out=X)
-        np.exp(X, out=X)
-        X[X < thresh] = 0
-        W = X + np.swapaxes(X, 1, 2)
-        W *= 0.5
-        flat = np.flatnonzero(W >= thresh)  # C order: rows sorted, columns sorted in rows
-        local = flat // U  # row within this chunk
-        counts.append(np.bincount(local, minlength=B * U))
-        cols.append((flat // (U * U) * U + flat % U + start * U).astype(idx_dtype))
-        vals.append(W.ravel()[flat].astype(dt, copy=False))
+    tasks = [
+        (Z[start : start + chunk], start, knn, decay, thresh, idx_dtype)
+        for start in range(0, n_slices, chunk)
+    ]
+    parts = parallel_map(_intrastep_block, tasks, n_jobs)
+    counts, cols, vals = zip(*parts, strict=True)
     # rows come sorted and columns sorted within rows: write the CSR arrays directly
     indptr = np.zeros(N + 1, dtype=np.int64)
     np.cumsum(np.concatenate(counts), out=indptr[1:])
@@ -254,8 +267,46 @@ def _intrastep(Z: np.ndarray, knn: int, decay: float, thresh: float) -> sparse.c
 
 
 # --------------------------------------------------------------------------- interstep, exact
+def _exact_kth(Xu: np.ndarray, knn: int) -> np.ndarray:
+    """Distance from every slice of one unit (``Xu``: (slices, S)) to its knn-th nearest slice."""
+    from scipy.spatial.distance import cdist
+
+    n = len(Xu)
+    block = max(1, _BLOCK_ENTRIES // n)
+    kth = np.empty(n)
+    for a in range(0, n, block):
+        D = cdist(Xu[a : a + block], Xu)
+        kth[a : a + block] = np.partition(D, knn, axis=1)[:, knn]
+    return kth
+
+
+def _exact_unit(
+    Xu: np.ndarray, u: int, U: int, bandwidth: float, thresh: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The exact interstep entries of one unit: rows, columns (node ids) and values."""
+    from scipy.spatial.distance import cdist
+
+    n = len(Xu)
+    block = max(1, _BLOCK_ENTRIES // n)
+    rows, cols, vals = [], [], []
+    for a in range(0, n, block):
+        D = cdist(Xu[a : a + block], Xu)
+        D /= bandwidth
+        np.square(D, out=D)
+        np.negative(D, out=D)
+        np.exp(D, out=D)
+        i, j = np.nonzero(D >= thresh)
+        i += a
+        off = i != j
+        i, j = i[off], j[off]
+        rows.append(i * U + u)
+        cols.append(j * U + u)
+        vals.append(D[i - a, j])
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+
+
 def _interstep_exact(
-    Z: np.ndarray, knn: int, thresh: float
+    Z: np.ndarray, knn: int, thresh: float, n_jobs: int | None = 1
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Gaussian between every pair of slices of each unit (m_phate's interslice kernel).
 
@@ -264,35 +315,19 @@ def _interstep_exact(
     slice)``, ``exp(-(d / bandwidth)**2)`` with a zero diagonal; the entries
     below ``thresh`` are dropped later by ``graphtools.Graph(precomputed=
     "affinity")``.  Same result here, in row blocks (two passes) so that memory
-    stays ``block x slices`` rather than ``slices x slices``.
+    stays ``block x slices`` rather than ``slices x slices``; units are
+    independent tasks.
     """
-    from scipy.spatial.distance import cdist
+    from ._parallel import parallel_map
 
     n, U, S = Z.shape
-    block = max(1, _BLOCK_ENTRIES // n)
-    kth = np.empty((U, n))
-    for u in range(U):
-        Xu = Z[:, u, :]
-        for a in range(0, n, block):
-            D = cdist(Xu[a : a + block], Xu)
-            kth[u, a : a + block] = np.partition(D, knn, axis=1)[:, knn]
-    bandwidth = float(np.mean(np.maximum(np.median(kth, axis=1), np.finfo(float).eps)))
-    rows, cols, vals = [], [], []
-    for u in range(U):
-        Xu = Z[:, u, :]
-        for a in range(0, n, block):
-            D = cdist(Xu[a : a + block], Xu)
-            D /= bandwidth
-            np.square(D, out=D)
-            np.negative(D, out=D)
-            np.exp(D, out=D)
-            i, j = np.nonzero(D >= thresh)
-            i += a
-            off = i != j
-            i, j = i[off], j[off]
-            rows.append(i * U + u)
-            cols.append(j * U + u)
-            vals.append(D[i - a, j])
+    kth = parallel_map(_exact_kth, [(Z[:, u, :], knn) for u in range(U)], n_jobs)
+    med = np.median(np.stack(kth), axis=1)
+    bandwidth = float(np.mean(np.maximum(med, np.finfo(float).eps)))
+    parts = parallel_map(
+        _exact_unit, [(Z[:, u, :], u, U, bandwidth, thresh) for u in range(U)], n_jobs
+    )
+    rows, cols, vals = zip(*parts, strict=True)
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), bandwidth
 
 
@@ -308,7 +343,7 @@ def build_kernel(
     interstep_neighbors: int = 75,
     normalize: bool = True,
     random_state: Any = None,
-    n_jobs: int = 1,
+    n_jobs: int | None = 1,
     progress: Any = None,
     verbose: int = 0,
 ) -> tuple[sparse.csr_matrix, KernelInfo]:
@@ -344,10 +379,10 @@ def build_kernel(
     thresh_eff = max(float(thresh), float(np.finfo(float).eps))
 
     log(logging.DEBUG, "intrastep kernel on %d slices of %d units", n_slices, U)
-    K_intra = _intrastep(Z, k_intra, decay, thresh_eff)
+    K_intra = _intrastep(Z, k_intra, decay, thresh_eff, n_jobs)
     log(logging.DEBUG, "interstep kernel (%s)", interstep)
     if exact:
-        r, c, v, bandwidth = _interstep_exact(Z, k_inter, thresh_eff)
+        r, c, v, bandwidth = _interstep_exact(Z, k_inter, thresh_eff, n_jobs)
         K_inter = sparse.csr_matrix((v, (r, c)), shape=(N, N))
         del r, c, v
         k_nbrs = 0
@@ -401,7 +436,7 @@ def multislice_kernel(
     interstep_neighbors: int = 75,
     normalize: bool = True,
     random_state: Any = None,
-    n_jobs: int = 1,
+    n_jobs: int | None = 1,
 ) -> sparse.csr_matrix:
     """The multiway multislice affinity between all nodes of a hidden-state tensor.
 
@@ -430,22 +465,22 @@ def multislice_kernel(
         each kept weight equals the exact kernel's).
     interstep_neighbors : int, default 75
         With ``interstep="knn"``: feature-space interstep neighbours per node
-        (clipped to ``slices - 1``; 0 keeps only the temporal edges).  The
-        exact kernel links each node to every slice, but most of a node's
-        interstep mass sits on its few tens of heaviest edges; on the engine
-        benchmark's 10,000-node recording, 75 neighbours give embeddings whose
-        10-nearest-neighbour overlap with the exact kernel's is 0.92-0.99 of the
-        overlap between two exact runs (50 neighbours: 0.75-0.86).  Ignored by
-        ``"exact"``.
+        (clipped to ``slices - 1``; 0 keeps only the temporal edges).  Such a
+        graph keeps only part of each node's interstep mass (35-91% for 75
+        neighbours, depending on the data), which is why
+        :class:`~mmphate.MMPHATE` builds its operator from the full interstep
+        affinity instead (:func:`mmphate.engine._interstep.landmark_affinity`).
+        Ignored by ``"exact"``.
     normalize : bool, default True
         Z-score each node over the samples first (``m_phate.utils.normalize``).
     random_state : int, numpy Generator or None
         With ``interstep="knn"``: seeds the sample of query slices from which
-        the global bandwidth is estimated when there are more than 256 slices,
+        the global bandwidth is estimated when there are more than 8192 slices,
         and the k-means cells of the approximate neighbour search (units with
         more than 2048 slices).
-    n_jobs : int, default 1
-        Reserved; BLAS threads follow the caller's settings (threadpoolctl).
+    n_jobs : int or None, default 1
+        joblib workers over chunks of slices and units (threads by default; see
+        :mod:`mmphate.engine._parallel`); results do not depend on it.
 
     Returns
     -------
@@ -471,7 +506,8 @@ def multislice_kernel(
     check_int(interstep_knn, "interstep_knn", minimum=1)
     check_int(interstep_neighbors, "interstep_neighbors", minimum=0)
     check_bool(normalize, "normalize")
-    check_int(n_jobs, "n_jobs")
+    if n_jobs is not None:
+        check_int(n_jobs, "n_jobs")
     K, _ = build_kernel(
         X,
         intrastep_knn=intrastep_knn,

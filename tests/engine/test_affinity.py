@@ -1,0 +1,115 @@
+"""The interstep affinity summed per landmark: what the scalable operator represents."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mmphate.engine import MMPHATE
+from mmphate.engine._interstep import global_bandwidth, landmark_affinity
+from mmphate.engine._kernel import normalize_nodes
+from mmphate.engine._landmarks import indicator, unit_clusters
+
+
+def _smooth(E, T, U, S, seed=0, noise=0.2):
+    """Smooth latent trajectories read through random projections (like the benchmark family)."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, T)[None, :, None, None]
+    e = np.linspace(0, 1, E)[:, None, None, None]
+    freq = rng.uniform(0.5, 3, size=(1, 1, U, 3))
+    z = np.sin(2 * np.pi * freq * (t + 0.5 * e) + rng.uniform(0, 6, size=(1, 1, U, 3)))
+    proj = rng.normal(size=(3, S))
+    X = (1 + e) * (z @ proj) + noise * rng.normal(size=(E, T, U, S))
+    return np.tanh(X).astype(np.float32)
+
+
+def _exact_inter_at_c(Z, clusters, bandwidth, thresh):
+    """The exact kernel's interstep part times the indicator, by dense per-unit matrices."""
+    n, U, _ = Z.shape
+    N = n * U
+    K = np.zeros((N, N))
+    for u in range(U):
+        x = Z[:, u, :].astype(np.float64)
+        g = np.exp(-((x[:, None] - x[None]) ** 2).sum(-1) / bandwidth**2)
+        np.fill_diagonal(g, 0)
+        g[g < thresh] = 0
+        nodes = np.arange(n) * U + u
+        K[np.ix_(nodes, nodes)] = g
+    return K @ indicator(clusters).toarray()
+
+
+@pytest.mark.parametrize("noise", [0.2, 1.0])
+def test_exact_streaming_equals_exact_kernel_times_indicator(noise):
+    X = _smooth(6, 20, 5, 12, noise=noise)
+    Z = normalize_nodes(X, np.float32)
+    bw = global_bandwidth(Z, 10)
+    cl = unit_clusters(Z, 40, random_state=0)
+    A, mass = landmark_affinity(Z, cl, bw, 1e-4)
+    expected = _exact_inter_at_c(Z, cl, bw, 1e-4)
+    np.testing.assert_allclose(A.toarray(), expected, rtol=2e-4, atol=2e-5)
+    assert mass["exact"] and mass["median"] == mass["p01"] == 1.0
+
+
+def test_exact_streaming_without_landmarks_is_the_interstep_kernel():
+    X = _smooth(4, 8, 4, 10)
+    Z = normalize_nodes(X, np.float32)
+    bw = global_bandwidth(Z, 5)
+    A, _ = landmark_affinity(Z, None, bw, 1e-4)
+    N = Z.shape[0] * Z.shape[1]
+    expected = _exact_inter_at_c(Z, np.arange(N), bw, 1e-4)
+    np.testing.assert_allclose(A.toarray(), expected, rtol=2e-4, atol=2e-5)
+
+
+def test_near_and_far_field_represent_the_mass_of_large_units():
+    # units with more slices than exact_below: exact near field + Gaussian-blob far field
+    X = _smooth(30, 100, 3, 16, noise=0.3)
+    Z = normalize_nodes(X, np.float32)
+    bw = global_bandwidth(Z, 25, random_state=0)
+    cl = unit_clusters(Z, 60, random_state=0)
+    exact, _ = landmark_affinity(Z, cl, bw, 1e-4)
+    A, mass = landmark_affinity(
+        Z, cl, bw, 1e-4, exact_below=500, max_candidates=256, mass_sample=300, random_state=0
+    )
+    assert not mass["exact"] and mass["nodes"] == 300
+    tot = np.asarray(exact.sum(axis=1)).ravel()
+    has = tot > 0
+    true = np.asarray(A.sum(axis=1)).ravel()[has] / tot[has]
+    assert np.median(true) >= 0.97 and np.percentile(true, 1) >= 0.9
+    assert abs(mass["median"] - np.median(true)) < 0.02
+    # mass lands on the right landmarks: rows agree with the exact ones
+    err = abs(A - exact).sum(axis=1).A1[has] / tot[has]
+    assert np.median(err) < 0.05
+    # seeded: the same twice
+    A2, mass2 = landmark_affinity(
+        Z, cl, bw, 1e-4, exact_below=500, max_candidates=256, mass_sample=300, random_state=0
+    )
+    assert (A != A2).nnz == 0 and mass == mass2
+
+
+def test_scalable_operator_equals_exact_operator_on_small_units():
+    # at most 256 slices: the same bandwidth in both modes; every unit streamed exactly
+    X = _smooth(8, 20, 6, 12)
+    ops = {}
+    for mode in ("knn", "exact"):
+        m = MMPHATE(interstep=mode, n_landmark=60, random_state=0, verbose=0).fit(X)
+        ops[mode] = m
+        assert m.interstep_mass_["median"] == 1.0 and m.interstep_mass_["exact"]
+    a, b = ops["knn"].operator_, ops["exact"].operator_
+    assert abs(a.transitions - b.transitions).max() < 1e-5
+    np.testing.assert_allclose(a.dense(), b.dense(), atol=1e-5)
+    assert ops["knn"].t_ == ops["exact"].t_
+
+
+def test_results_do_not_depend_on_n_jobs():
+    X = _smooth(10, 30, 6, 12)
+    fits = [MMPHATE(n_landmark=60, random_state=0, verbose=0, n_jobs=j).fit(X) for j in (1, 2)]
+    assert (fits[0].kernel_ != fits[1].kernel_).nnz == 0
+    np.testing.assert_array_equal(fits[0].embedding_, fits[1].embedding_)
+    # large units (approximate search, blob far field) too
+    Z = normalize_nodes(_smooth(20, 60, 4, 10), np.float32)
+    cl = unit_clusters(Z, 40, random_state=0)
+    runs = [
+        landmark_affinity(Z, cl, 1.0, 1e-4, exact_below=300, random_state=3, n_jobs=j)
+        for j in (1, 2)
+    ]
+    assert (runs[0][0] != runs[1][0]).nnz == 0 and runs[0][1] == runs[1][1]
