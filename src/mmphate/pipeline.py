@@ -49,8 +49,9 @@ class Analysis:
     statistics : pandas.DataFrame or None
         Entropy vs performance (None when the recording has no metrics).
     phases : dict
-        Change point of the mean intra-step entropy curve: ``change_epoch``
-        (None when there is no clear one), ``rise_then_fall``, ``p_value``, ``reason``.
+        Change points of the mean intra-step entropy curve: ``change_epoch``
+        (the strongest; None when there is no clear one), ``change_epochs`` (all, in epoch
+        order), ``rise_then_fall``, ``p_value``, ``reason``.
     params : dict
         The estimator's parameters, when known.
     """
@@ -151,6 +152,7 @@ def analyse(
         statistics=statistics,
         phases={
             "change_epoch": phase.change_epoch,
+            "change_epochs": list(phase.change_epochs),
             "rise_then_fall": bool(phase.rise_then_fall),
             "p_value": float(phase.p_value),
             "reason": phase.reason,
@@ -165,7 +167,7 @@ _TABLES = {
     "intrastep_entropy.csv": ("epoch", "timestep", "entropy"),
     "interstep_entropy.csv": ("epoch", "unit", "entropy"),
     "clusters.csv": ("unit", "cluster"),
-    "entropy_vs_performance.csv": (),
+    "entropy_vs_performance.csv": ("series", "metric", "transform"),
 }
 # what may be in a folder write_result replaces: its files, and the page and summary that
 # ``mmphate demo`` adds to its result folder

@@ -128,13 +128,15 @@ def test_trained_lstm_with_unit_mask():
     x, y = _seq_data()
     model = _train(MaskedLSTM(3, 12, 2), x, y)
     scores = np.linspace(0, 1, 12)
-    res = ablation_test(model, x, y, unit_entropy=scores, k=12, n_random=3, single_unit=False)
+    res = ablation_test(
+        model, x, y, unit_entropy=scores, k=12, n_random=3, n_permutations=9, single_unit=False
+    )
     assert res.baseline_accuracy > 0.85
     # zeroing every unit leaves only the readout bias: one constant prediction
     const = int(model.out.bias.argmax())
     assert res.top_drop == pytest.approx(res.baseline_accuracy - np.mean(y == const))
     assert model.training  # train/eval mode restored
-    res = ablation_test(model, x, y, unit_entropy=scores, k=3, n_random=5)
+    res = ablation_test(model, x, y, unit_entropy=scores, k=3, n_random=5, n_permutations=9)
     assert np.isfinite(res.spearman_r) or res.single_unit["drop"].nunique() == 1
     assert len(res.single_unit) == 12
 
@@ -143,7 +145,9 @@ def test_hook_fallback_on_plain_lstm():
     torch.manual_seed(0)
     x, y = _seq_data()
     model = _train(PlainLSTM(3, 10, 2), x, y)
-    res = ablation_test(model, x, y, unit_entropy=np.arange(10.0), k=10, n_random=2)
+    res = ablation_test(
+        model, x, y, unit_entropy=np.arange(10.0), k=10, n_random=2, n_permutations=9
+    )
     assert res.mode == "hook"
     const = int(model.out.bias.argmax())
     assert res.top_drop == pytest.approx(res.baseline_accuracy - np.mean(y == const))
@@ -160,7 +164,14 @@ def test_unit_ids_need_positions():
     with pytest.raises(ValueError, match="units=recording.units"):
         ablation_test(WeightedVote(w), x, y, unit_entropy=ent, k=1)
     res = ablation_test(
-        WeightedVote(w), x, y, unit_entropy=ent, units=["h0", "h1", "h2", "h3"], k=1, n_random=3
+        WeightedVote(w),
+        x,
+        y,
+        unit_entropy=ent,
+        units=["h0", "h1", "h2", "h3"],
+        k=1,
+        n_random=3,
+        n_permutations=9,
     )
     assert res.top_units == ["h3"]
     with pytest.raises(ValueError, match="no unit_mask argument"):
@@ -179,7 +190,9 @@ def test_ablation_on_lstm_trained_with_the_training_helper():
     # any node embedding will do for the ranking; here the first two features of each node
     emb = rec.hidden.reshape(-1, rec.n_samples)[:, :2]
     ranking = rank_units(interstep_entropy(emb, rec))
-    out = ablation_test(model, ds.X_test, ds.y_test, unit_entropy=ranking, k=2, n_random=5, seed=0)
+    out = ablation_test(
+        model, ds.X_test, ds.y_test, unit_entropy=ranking, k=2, n_random=5, n_permutations=9, seed=0
+    )
     assert out.mode == "unit_mask"
     assert out.baseline_accuracy == pytest.approx(training.evaluate(model, ds.X_test, ds.y_test))
     mask = np.ones(8, dtype=np.float32)
@@ -195,6 +208,7 @@ def test_ablation_on_lstm_trained_with_the_training_helper():
         unit_entropy=ranking,
         k=2,
         n_random=5,
+        n_permutations=9,
         seed=0,
         evaluate=training.evaluate,
     )
@@ -215,10 +229,20 @@ def test_unit_ids_must_match_the_layer():
     scores = pd.Series(np.arange(20.0), index=ids)
     for kwargs in ({}, {"module": model.rnn}):
         with pytest.raises(ValueError, match="units has 20 ids but .* has 8 hidden units") as info:
-            ablation_test(model, x, y, unit_entropy=scores, units=ids, k=2, n_random=2, **kwargs)
+            ablation_test(
+                model,
+                x,
+                y,
+                unit_entropy=scores,
+                units=ids,
+                k=2,
+                n_random=2,
+                n_permutations=9,
+                **kwargs,
+            )
         assert_clear(info.value)
     with pytest.raises(ValueError, match="scores 20 units but the recurrent layer"):
-        ablation_test(model, x, y, unit_entropy=np.arange(20.0), k=2, n_random=2)
+        ablation_test(model, x, y, unit_entropy=np.arange(20.0), k=2, n_random=2, n_permutations=9)
     bad = [
         (dict(k=0), "k must be a positive integer"),
         (dict(k=2.5), "k must be a positive integer"),
@@ -229,10 +253,34 @@ def test_unit_ids_must_match_the_layer():
         (dict(lengths=np.full(len(x), 99)), "between 1 and the 8 timesteps"),
     ]
     for change, match in bad:
-        args = dict(model=model, X=x, y=y, unit_entropy=np.arange(8.0), k=2, n_random=2)
+        args = dict(
+            model=model, X=x, y=y, unit_entropy=np.arange(8.0), k=2, n_random=2, n_permutations=9
+        )
         args.update(change)
         with pytest.raises((ValueError, TypeError), match=match) as info:
             ablation_test(**args)
         assert_clear(info.value)
-    res = ablation_test(model, x, y, unit_entropy=scores[:8], units=ids[:8], k=2, n_random=2)
+    res = ablation_test(
+        model, x, y, unit_entropy=scores[:8], units=ids[:8], k=2, n_random=2, n_permutations=9
+    )
     assert res.top_units == ["u7", "u6"]
+
+
+def test_top_vs_bottom_permutation_test_and_p_value_floor():
+    U = 20
+    w = np.full(U, 0.05)
+    w[3], w[11] = 5.0, 4.0
+    x, y = _vote_data(w, n=400)
+    ent = pd.Series(w, index=[str(i) for i in range(U)])
+    res = ablation_test(WeightedVote(w), x, y, unit_entropy=ent, k=2, single_unit=False)
+    assert res.n_permutations == 199 and len(res.random_drops) == 199
+    # top-2 carries the decision: no random pair of disjoint sets differs as much
+    assert res.top_vs_bottom_p <= 0.02  # measured: 0.01 (one tie in 199 draws); floor 1 / 200
+    assert res.p_value <= 0.01  # the default of 199 random sets lets it go below 0.01
+    assert "permutation p" in res.summary
+    rev = ablation_test(WeightedVote(w), x, y, unit_entropy=-w, k=2, n_random=20, single_unit=False)
+    assert rev.top_vs_bottom_p > 0.5 and not rev.high_entropy_matters_more
+    big = ablation_test(
+        WeightedVote(w), x, y, unit_entropy=ent, k=11, n_random=5, single_unit=False
+    )
+    assert np.isnan(big.top_vs_bottom_p) and big.n_permutations == 0

@@ -90,3 +90,64 @@ def test_bad_inputs():
         training_phases(pd.DataFrame({"x": [1, 2]}))
     with pytest.raises(ValueError, match="1-D"):
         training_phases(np.zeros((3, 3)))
+
+
+# ---------------------------------------------------------------- calibration under autocorrelation
+def _ar1(phi, n, rng):
+    from scipy import signal
+
+    e = rng.normal(size=n + 200)
+    return signal.lfilter([1.0], [1.0, -phi], e)[200:]
+
+
+@pytest.mark.parametrize("phi", [0.0, 0.5, 0.8, 0.9])
+def test_change_free_ar1_curves_hold_the_level(phi):
+    """Seeded null simulation: 51 epochs, a trend plus AR(1) noise, no change point."""
+    rng = np.random.default_rng(int(phi * 10) + 11)
+    x = np.arange(51)
+    reps, found, rise_fall = 80, 0, 0
+    for i in range(reps):
+        y = 3.0 + 0.01 * x + 0.1 * _ar1(phi, 51, rng)
+        res = training_phases(y, n_boot=199, random_state=i)
+        found += res.change_epoch is not None
+        rise_fall += res.rise_then_fall
+    # measured with 100 curves per phi: 0.02 / 0.01 / 0.03 / 0.01 (0.07 at phi = 0.95);
+    # the independent-residual bootstrap gave 0.04 / 0.26 / 0.68 / 0.86
+    assert found / reps <= 0.08
+    assert rise_fall / reps <= 0.05
+
+
+def test_power_on_a_real_break_in_autocorrelated_noise():
+    """A rise then fall (peak at epoch 20) in AR(1) noise: found, near the peak, called so."""
+    rng = np.random.default_rng(7)
+    x = np.arange(51)
+    tent = np.where(x <= 20, x / 20, 1 - (x - 20) / 30)
+    rates = {}
+    for phi in (0.0, 0.5):
+        found = near = 0
+        for i in range(40):
+            noise = 0.1 * np.sqrt(1 - phi**2) * _ar1(phi, 51, rng)  # marginal sd 0.1
+            res = training_phases(3.0 + 0.5 * tent + noise, n_boot=199, random_state=i)
+            found += res.rise_then_fall
+            near += res.change_epoch is not None and abs(res.change_epoch - 20) <= 3
+        rates[phi] = (found / 40, near / 40)
+    # measured with 200 curves: amplitude 5 sd: 0.995 (phi 0), 0.60 (phi 0.5), 0.535 (phi 0.8);
+    # amplitude 10 sd: 1.0 at every phi up to 0.8
+    assert rates[0.0][0] >= 0.9 and rates[0.0][1] >= 0.85
+    assert rates[0.5][0] >= 0.4
+
+
+def test_more_than_one_change_point_when_the_data_support_it():
+    x = np.arange(51)
+    y = np.interp(x, [0, 12, 30, 50], [0.0, 2.0, 1.0, 1.5])  # rise, fall, rise
+    y = y + np.random.default_rng(1).normal(scale=0.1, size=51)
+    res = training_phases(y)
+    assert len(res.change_epochs) == 2
+    assert abs(res.change_epochs[0] - 12) <= 2 and abs(res.change_epochs[1] - 30) <= 2
+    assert len(res.segments) == 3 and len(res.p_values) >= 2
+    assert res.change_epoch in res.change_epochs
+    assert [s.phase for s in res.segments] == ["processing", "compression", "processing"]
+    assert res.rise_then_fall
+    assert "change points at epochs" in res.reason
+    one = training_phases(y, max_changes=1)
+    assert len(one.change_epochs) <= 1 and len(one.segments) == len(one.change_epochs) + 1

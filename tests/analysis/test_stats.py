@@ -84,3 +84,50 @@ def test_bad_input():
     rec, *_ = _setup()
     with pytest.raises(TypeError, match="entropy must be"):
         entropy_vs_performance(42, rec)
+
+
+def _ar1(phi, n, rng):
+    from scipy import signal
+
+    return signal.lfilter([1.0], [1.0, -phi], rng.normal(size=n + 200))[200:]
+
+
+@pytest.mark.parametrize("kind", ["ar0.9", "random_walk"])
+def test_independent_series_rarely_give_a_significant_row(kind):
+    """Seeded null simulation: 2 entropy series x 4 metrics x {level, diff}, all independent."""
+    rng = np.random.default_rng(3 if kind == "ar0.9" else 4)
+    E, calls, any_sig, naive = 51, 40, 0, 0
+    epochs = pd.Index(np.arange(E), name="epoch")
+
+    def series():
+        return _ar1(0.9, E, rng) if kind == "ar0.9" else np.cumsum(rng.normal(size=E))
+
+    for _ in range(calls):
+        ent = {f"s{i}": pd.Series(series(), index=epochs) for i in range(2)}
+        metrics = pd.DataFrame({f"m{i}": series() for i in range(3)}, index=epochs)
+        metrics["val_loss"] = series()
+        df = entropy_vs_performance(ent, metrics, n_boot=19)
+        assert len(df) == 16 and df.attrs["n_tests"] == 32
+        any_sig += bool(df["significant"].any())
+        # the naive test on levels, for comparison
+        lv = df[df["transform"] == "level"]
+        naive += bool(
+            (lv["spearman_r"].abs() * np.sqrt((E - 2) / (1 - lv["spearman_r"] ** 2)) > 2.01).any()
+        )
+    print(f"{kind}: any significant row {any_sig / calls:.3f}, naive levels {naive / calls:.3f}")
+    assert any_sig / calls <= 0.08
+    assert naive / calls >= 0.5  # what the uncorrected level p-values would have claimed
+
+
+def test_adjusted_p_values_and_significance():
+    rec, intra, inter, epochs = _setup()
+    df = entropy_vs_performance([intra, inter], rec, alpha=0.05)
+    assert (df["p_adjusted"].dropna() >= df[["spearman_p", "pearson_p"]].min(axis=1).dropna()).all()
+    assert not df.loc[df["transform"] == "level", "significant"].any()
+    assert set(df["inference"]) == {"differences", "levels (descriptive, ESS-adjusted)"}
+    bh = entropy_vs_performance([intra, inter], rec, adjust="bh")
+    assert (bh["p_adjusted"].dropna() <= df["p_adjusted"].dropna() + 1e-12).all()
+    lv = entropy_vs_performance([intra, inter], rec, significant_levels=True)
+    assert lv["significant"].sum() >= df["significant"].sum()
+    with pytest.raises(ValueError, match="adjust"):
+        entropy_vs_performance([intra], rec, adjust="bonferroni")

@@ -4,16 +4,23 @@ Our protocol (the paper ranks units but does not validate the ranking): a unit
 is ablated by zeroing its hidden state at every step; the cost is the drop in
 accuracy against the intact model.  We compare
 
-- the ``k`` highest-entropy units (top-k) against the ``k`` lowest (bottom-k)
-  and against ``n_random`` random sets of ``k`` units (mean, std and an
-  empirical one-sided p-value: the share of random sets whose drop is at least
-  the top-k drop, ``(1 + #) / (n_random + 1)``);
+- the ``k`` highest-entropy units (top-k) against ``n_random`` random sets of
+  ``k`` units (mean, std and an empirical one-sided p-value: the share of random
+  sets whose drop is at least the top-k drop, ``(1 + #) / (n_random + 1)``; the
+  default of 199 sets lets it go down to 0.005);
+- top-k against the ``k`` lowest (bottom-k) by a permutation test: under "the
+  entropy ranking does not matter" top-k and bottom-k are two disjoint random
+  sets of ``k`` units, so ``n_permutations`` such pairs are drawn and the p-value
+  is the share whose difference of drops is at least the observed
+  top-minus-bottom difference (one-sided, ``(1 + #) / (n + 1)``; needs
+  ``2k <= units``);
 - every unit alone: the Spearman rank correlation between unit entropy and its
   single-unit ablation drop.
 
 High-entropy units are said to *matter more* only when the top-k drop exceeds
-the bottom-k drop and the random-k drops significantly (p < ``alpha``); the
-result carries the numbers either way.
+the random-k drops significantly (p < ``alpha``) and the bottom-k drop
+significantly (permutation p < ``alpha``); the result carries the numbers
+either way.
 
 Two ways to ablate:
 
@@ -42,7 +49,7 @@ import pandas as pd
 from scipy import stats
 
 from .._optional import require
-from .._validate import check_ablation
+from .._validate import check_ablation, check_int
 from ._units import unit_scores
 
 __all__ = ["ablation_test", "AblationResult"]
@@ -73,6 +80,10 @@ class AblationResult:
     summary : str
     mode : str
         ``"unit_mask"`` or ``"hook"`` (see the module docstring).
+    top_vs_bottom_p : float
+        One-sided permutation p-value of ``top_drop - bottom_drop`` (NaN when skipped).
+    n_permutations : int
+        Random splits of the ``2k`` units behind it.
     """
 
     baseline_accuracy: float
@@ -91,6 +102,8 @@ class AblationResult:
     high_entropy_matters_more: bool
     summary: str
     mode: str
+    top_vs_bottom_p: float = float("nan")
+    n_permutations: int = 0
 
     def to_frame(self) -> pd.DataFrame:
         """The top/bottom/random comparison as a small table."""
@@ -142,13 +155,14 @@ def ablation_test(
     unit_entropy: Any = None,
     *,
     k: int = 5,
-    n_random: int = 20,
+    n_random: int = 199,
     seed: int = 0,
     units: Sequence[Any] | None = None,
     module: Any = None,
     evaluate: Callable[..., float] | None = None,
     single_unit: bool = True,
     alpha: float = 0.05,
+    n_permutations: int = 199,
 ) -> AblationResult:
     """Zero units' hidden states at every step and measure the accuracy drop.
 
@@ -169,7 +183,7 @@ def ablation_test(
     k : int
         Size of the top, bottom and random sets.
     n_random : int
-        Number of random sets of ``k`` units.
+        Number of random sets of ``k`` units (the p-value's floor is ``1 / (n_random + 1)``).
     seed : int
         Seed of the random sets.
     units : sequence, optional
@@ -185,6 +199,9 @@ def ablation_test(
         Also ablate every unit alone (one evaluation per unit) for the rank correlation.
     alpha : float
         Significance level of the verdict.
+    n_permutations : int
+        Random splits of the top and bottom units for the top-vs-bottom permutation test
+        (two evaluations each; 0 skips it, and the verdict then needs only top > bottom).
 
     Returns
     -------
@@ -216,6 +233,7 @@ def ablation_test(
         single_unit=single_unit,
         alpha=alpha,
     )
+    n_permutations = check_int(n_permutations, "n_permutations", minimum=0, maximum=100_000)
     torch = require("torch", "torch", "ablation_test")
 
     if unit_entropy is None:
@@ -283,6 +301,17 @@ def ablation_test(
                 for _ in range(n_random)
             ]
         )
+        # top-k vs bottom-k: under "the entropy ranking does not matter" they are two disjoint
+        # random k-sets; draws from all units (not only the 2k) let the p-value go below
+        # 1 / C(2k, k)
+        observed = top_drop - bottom_drop
+        if 2 * k > len(scores):  # top and bottom overlap: no disjoint pairs to draw
+            n_permutations = 0
+        perm = np.empty(n_permutations)
+        prng = np.random.default_rng([seed, 1])
+        for b in range(n_permutations):
+            split = prng.permutation(len(scores))[: 2 * k]
+            perm[b] = call(mask_of(pos[split[k:]])) - call(mask_of(pos[split[:k]]))
         drops = (
             np.array([base - call(mask_of(pos[[i]])) for i in range(len(scores))])
             if single_unit
@@ -305,10 +334,16 @@ def ablation_test(
         sr, sp = float("nan"), float("nan")
     rmean = float(rand.mean()) if n_random else float("nan")
     rstd = float(rand.std(ddof=1)) if n_random > 1 else float("nan")
-    more = bool(top_drop > bottom_drop and p_value < alpha)
+    if n_permutations:
+        tb_p = float((1 + np.sum(perm >= observed - 1e-12)) / (n_permutations + 1))
+        beats_bottom = tb_p < alpha
+    else:
+        tb_p, beats_bottom = float("nan"), top_drop > bottom_drop
+    more = bool(top_drop > bottom_drop and beats_bottom and p_value < alpha)
     summary = (
         f"baseline accuracy {base:.3f}; zeroing the top-{k} entropy units drops it by "
-        f"{top_drop:.3f}, the bottom-{k} by {bottom_drop:.3f}, random {k} by "
+        f"{top_drop:.3f}, the bottom-{k} by {bottom_drop:.3f} (permutation p = {tb_p:.3g} for "
+        f"top > bottom), random {k} by "
         f"{rmean:.3f} +- {rstd:.3f} (n={n_random}; p = {p_value:.3g} for top >= random); "
         f"Spearman(entropy, single-unit drop) = {sr:.3f} (p = {sp:.3g}). "
         + (
@@ -334,6 +369,8 @@ def ablation_test(
         more,
         summary,
         "unit_mask" if use_mask else "hook",
+        tb_p,
+        int(n_permutations),
     )
 
 
