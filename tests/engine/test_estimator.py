@@ -218,7 +218,7 @@ def test_non_finite_input(bad):
         ({"interstep_neighbors": 2.0}, "interstep_neighbors must be a non-negative integer"),
         ({"decay": 0}, "decay must be a positive number"),
         ({"thresh": -0.1}, r"thresh must be a number in \[0, 1\)"),
-        ({"n_jobs": 0}, "n_jobs must be None or a non-zero integer"),
+        ({"n_jobs": 0}, "n_jobs must be a non-zero integer or None"),
     ],
 )
 def test_bad_parameters(params, match):

@@ -184,8 +184,8 @@ def ablation_test(
         Size of the top, bottom and random sets.
     n_random : int
         Number of random sets of ``k`` units (the p-value's floor is ``1 / (n_random + 1)``).
-    seed : int
-        Seed of the random sets.
+    seed : int or None
+        Seed of the random sets and of the permutation test (None: not reproducible).
     units : sequence, optional
         Unit ids in hidden-state order (``recording.units``); needed when ids
         are not integer positions.
@@ -308,7 +308,8 @@ def ablation_test(
         if 2 * k > len(scores):  # top and bottom overlap: no disjoint pairs to draw
             n_permutations = 0
         perm = np.empty(n_permutations)
-        prng = np.random.default_rng([seed, 1])
+        # a stream of its own, independent of the random sets' (None: fresh entropy, as there)
+        prng = np.random.default_rng(None if seed is None else [seed, 1])
         for b in range(n_permutations):
             split = prng.permutation(len(scores))[: 2 * k]
             perm[b] = call(mask_of(pos[split[k:]])) - call(mask_of(pos[split[:k]]))

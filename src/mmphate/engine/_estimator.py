@@ -47,6 +47,7 @@ from .._validate import (
 from ..record import PADDING_MODES, Recording, check_hidden
 from . import _embedding as _emb
 from ._kernel import INTERSTEP_MODES, build_kernel, normalize_nodes
+from ._parallel import check_n_jobs
 
 __all__ = ["MMPHATE"]
 
@@ -230,15 +231,7 @@ class MMPHATE(BaseEstimator):
         check_choice(self.padding, "padding", PADDING_MODES)
         check_choice(self.mds_solver, "mds_solver", _emb.MDS_SOLVERS)
         check_seed(self.random_state)
-        if self.n_jobs is not None and (
-            not isinstance(self.n_jobs, numbers.Integral)
-            or isinstance(self.n_jobs, bool)
-            or (self.n_jobs == 0)
-        ):
-            raise InvalidParameterError(
-                "n_jobs must be None or a non-zero integer (-1: all cores); "
-                f"got {describe(self.n_jobs)}."
-            )
+        check_n_jobs(self.n_jobs)
         if not isinstance(self.verbose, numbers.Integral):
             raise InvalidParameterError(
                 f"verbose must be an integer (0 silent, 1, 2) or a bool; got {describe(self.verbose)}."

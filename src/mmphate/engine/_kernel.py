@@ -506,8 +506,9 @@ def multislice_kernel(
     check_int(interstep_knn, "interstep_knn", minimum=1)
     check_int(interstep_neighbors, "interstep_neighbors", minimum=0)
     check_bool(normalize, "normalize")
-    if n_jobs is not None:
-        check_int(n_jobs, "n_jobs")
+    from ._parallel import check_n_jobs
+
+    check_n_jobs(n_jobs)
     K, _ = build_kernel(
         X,
         intrastep_knn=intrastep_knn,

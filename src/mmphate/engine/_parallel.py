@@ -28,11 +28,34 @@ up front), so results do not depend on it.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from typing import Any
 
-__all__ = ["parallel_map"]
+__all__ = ["parallel_map", "check_n_jobs", "MAX_JOBS"]
+
+#: Most workers ``n_jobs`` may ask for (joblib refuses larger counts with its own error).
+MAX_JOBS = 4096
+
+
+def check_n_jobs(n_jobs: Any) -> int | None:
+    """``n_jobs`` as given, if it is None or a non-zero integer within +-:data:`MAX_JOBS`."""
+    from .._validate import InvalidParameterError, describe
+
+    if n_jobs is None:
+        return None
+    if (
+        not isinstance(n_jobs, numbers.Integral)
+        or isinstance(n_jobs, bool)
+        or n_jobs == 0
+        or abs(int(n_jobs)) > MAX_JOBS
+    ):
+        raise InvalidParameterError(
+            f"n_jobs must be a non-zero integer or None (-1: all cores; at most {MAX_JOBS} "
+            f"workers); got {describe(n_jobs)}."
+        )
+    return int(n_jobs)
 
 
 def _one_blas_thread(fn: Callable[..., Any], *args: Any) -> Any:
