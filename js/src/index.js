@@ -75,7 +75,7 @@ function render({ model, el }) {
     root.appendChild(stage);
     showError(root, stage, `Cannot show the data: ${err.message}`);
   };
-  const mount = (overrides, camera) => {
+  const mount = (overrides, camera, keepEpoch) => {
     let data;
     try {
       data = decode(model, overrides);
@@ -92,9 +92,19 @@ function render({ model, el }) {
       }
     };
     disposeApp = mountExplorer({ model, el, root, data, height, on, signal: mountAbort.signal, onScene });
+    if (live) settleEpoch(data, keepEpoch);
+  };
+  // The kernel reads the toggle only between cells, so while a training cell runs the browser
+  // keeps its own rule: follow the newest epoch, or stay on the epoch shown before the redraw.
+  const settleEpoch = (data, keepEpoch) => {
+    const labels = data.epochs.map(Number);
+    const want = bar.follow.checked ? labels[labels.length - 1] : keepEpoch;
+    if (want == null || !labels.includes(want) || Number(model.get("epoch")) === want) return;
+    model.set("epoch", want);
+    model.save_changes();
   };
 
-  const load = (camera) => {
+  const load = (camera, keepEpoch = null) => {
     mountAbort = new AbortController();
     const shape = model.get("_shape") || [];
     if (live && shape.length !== 3) {
@@ -104,7 +114,7 @@ function render({ model, el }) {
     }
     const manifest = model.get("_chunked") || {};
     if (!manifest.arrays || !Object.keys(manifest.arrays).length) {
-      mount({}, camera);
+      mount({}, camera, keepEpoch);
       return;
     }
     const assembler = new ChunkAssembler(manifest);
@@ -131,7 +141,7 @@ function render({ model, el }) {
         progress.dispose();
         progress = null;
         root.dataset.loading = "false";
-        mount(assembler.result(), camera);
+        mount(assembler.result(), camera, keepEpoch);
       }
     });
     model.send({ type: REQUEST, id: manifest.id });
@@ -144,8 +154,10 @@ function render({ model, el }) {
     const redraw = () => {
       pending = false;
       const camera = scene ? sceneCameraState(scene) : null;
+      const shown = root.dataset.epoch;
+      const keepEpoch = scene && shown !== undefined ? Number(shown) : null;
       unmount();
-      load(camera);
+      load(camera, keepEpoch);
       bar.sync();
     };
     root.addEventListener("pointerdown", () => (dragging = true), { capture: true, signal: ac.signal });
