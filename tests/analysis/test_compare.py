@@ -38,7 +38,7 @@ def test_baselines_table_has_every_metric(synthetic):
         "interstep_entropy",
     ):
         assert col in table.columns
-    assert np.isfinite(table[list(NEW_COLUMNS)].to_numpy()).all()
+    assert np.isfinite(table[[*NEW_COLUMNS, "demap_within_group"]].to_numpy()).all()
     assert table.attrs["demap_within_vs"] == "ground_truth"
     for key in ("between_unit_variance_features", "between_unit_variance_ground_truth"):
         assert 0 < table.attrs[key] < 1
@@ -61,6 +61,7 @@ def test_precomputed_embeddings_are_scored(synthetic):
     assert table.loc["noise", "trustworthiness"] < table.loc["pca", "trustworthiness"]
     assert abs(table.loc["noise", "demap"]) < 0.2
     assert abs(table.loc["noise", "demap_within"]) < 0.2
+    assert "demap_within_group" not in table.columns  # a bare latent array has no unit groups
     assert table.loc["noise", "between_unit_variance"] < 0.2
     assert abs(table.loc["noise", "stability_spearman"]) < 0.2
     assert table.loc["noise", "stability_stress"] > 1

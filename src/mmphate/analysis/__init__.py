@@ -1,7 +1,8 @@
 """Analyses of any node embedding (MM-PHATE's or a baseline's): intra- and inter-step entropy,
 training phases, entropy against performance, high-information units and their ablation, unit
-clusters, baseline embeddings, quality metrics (variance between and within units, within-unit DEMaP,
-temporal stability), method comparison and MM-PHATE's sensitivity to ``t`` and ``gamma``.
+clusters, baseline embeddings, quality metrics (among them variance between and within units,
+within-unit DEMaP and temporal stability), method comparison and MM-PHATE's sensitivity to its
+diffusion time ``t`` and potential ``gamma``.
 
 Compute only: nothing here imports :mod:`mmphate.explorer`.  t-SNE and UMAP baselines need
 ``mmphate[baselines]``; ablation needs ``mmphate[torch]``.

@@ -18,6 +18,9 @@ One row per method; columns (see :mod:`mmphate.analysis` for definitions):
     DEMaP inside each unit, averaged (:func:`~mmphate.analysis.demap_within`), against the
     ground truth when given, else against the node features (``table.attrs["demap_within_vs"]``
     says which).
+``demap_within_group``
+    Only with a ground truth that has ``unit_groups`` (a SyntheticTruth): the same inside each
+    group of units that share dynamics, where the units themselves should nearly coincide.
 ``stability_spearman``, ``stability_stress``
     Temporal stability between consecutive epochs (:func:`~mmphate.analysis.temporal_stability`);
     NaN for a single epoch.
@@ -172,6 +175,17 @@ def _score(
         max_groups=50,
         random_state=random_state,
     )
+    unit_groups = getattr(ground_truth, "unit_groups", None)
+    if unit_groups is not None:
+        row["demap_within_group"] = demap_within(
+            emb,
+            recording,
+            reference,
+            groups=unit_groups,
+            n_neighbors=n_neighbors,
+            max_samples=min(max_samples, 300),
+            random_state=random_state,
+        )
     if recording.shape[0] >= 2 and recording.shape[1] * recording.shape[2] >= 3:
         stab = temporal_stability(
             emb, recording, F, max_nodes=min(max_samples, 200), random_state=random_state
