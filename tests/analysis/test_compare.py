@@ -77,6 +77,15 @@ def test_without_ground_truth_within_unit_demap_is_against_the_features(syntheti
     assert 0.5 < table.loc["pca", "demap_within"] <= 1
 
 
+def test_a_collapsed_embedding_scores_nan_not_an_error(synthetic):
+    rec, _ = synthetic
+    table = compare_methods(
+        rec, methods=(), embeddings={"zero": np.zeros((rec.n_nodes, 2))}, entropy=False
+    )
+    assert np.isnan(table.loc["zero", "between_unit_variance"])
+    assert np.isnan(table.loc["zero", "stability_spearman"])
+
+
 def _fake_reference(monkeypatch, seen):
     """A stand-in ``m_phate`` module whose M_PHATE returns two feature columns."""
 

@@ -164,17 +164,23 @@ def _score(
             max_samples=min(max_samples, 1000),
             random_state=random_state,
         )
-    row["between_unit_variance"] = variance_partition(emb, recording)["between"]
-    reference = F if ground_truth is None else getattr(ground_truth, "latent", ground_truth)
-    row["demap_within"] = demap_within(
-        emb,
-        recording,
-        reference,
-        n_neighbors=n_neighbors,
-        max_samples=min(max_samples, 300),
-        max_groups=50,
-        random_state=random_state,
+    E, T, U, _ = recording.shape
+    spread = bool(np.ptp(emb, axis=0).max() > 0)  # a collapsed embedding has no shares
+    row["between_unit_variance"] = (
+        variance_partition(emb, recording)["between"] if spread else float("nan")
     )
+    reference = F if ground_truth is None else getattr(ground_truth, "latent", ground_truth)
+    row["demap_within"] = float("nan")
+    if E * T >= 4:  # a unit needs a few nodes for its own k-NN graph
+        row["demap_within"] = demap_within(
+            emb,
+            recording,
+            reference,
+            n_neighbors=n_neighbors,
+            max_samples=min(max_samples, 300),
+            max_groups=50,
+            random_state=random_state,
+        )
     unit_groups = getattr(ground_truth, "unit_groups", None)
     if unit_groups is not None:
         row["demap_within_group"] = demap_within(
@@ -186,7 +192,7 @@ def _score(
             max_samples=min(max_samples, 300),
             random_state=random_state,
         )
-    if recording.shape[0] >= 2 and recording.shape[1] * recording.shape[2] >= 3:
+    if E >= 2 and T * U >= 3 and spread:
         stab = temporal_stability(
             emb, recording, F, max_nodes=min(max_samples, 200), random_state=random_state
         )
@@ -201,14 +207,17 @@ def _score(
 
 def _reference_attrs(recording: Any, F: np.ndarray, ground_truth: Any) -> dict[str, Any]:
     """The between-unit variance of the reference spaces, to read the column against."""
+
+    def share(points: Any) -> float:
+        spread = np.ptp(np.asarray(getattr(points, "latent", points)), axis=0).max() > 0
+        return variance_partition(points, recording)["between"] if spread else float("nan")
+
     out: dict[str, Any] = {
-        "between_unit_variance_features": variance_partition(F, recording)["between"],
+        "between_unit_variance_features": share(F),
         "demap_within_vs": "features" if ground_truth is None else "ground_truth",
     }
     if ground_truth is not None:
-        out["between_unit_variance_ground_truth"] = variance_partition(ground_truth, recording)[
-            "between"
-        ]
+        out["between_unit_variance_ground_truth"] = share(ground_truth)
     return out
 
 

@@ -385,7 +385,8 @@ def geodesic_spearman(
     The DEMaP core (internal): the graph is the symmetrised k-NN graph of *all* rows of ``Z``
     (Euclidean edge lengths); geodesics are computed from a seeded subset of ``max_samples``
     rows and the pairs among that subset are scored.  Returns ``(rho, pairs left out because
-    they lie in different components, pairs)``; ``rho`` is NaN with fewer than 3 pairs.
+    they lie in different components, pairs)``; ``rho`` is NaN with fewer than 3 pairs or when
+    either set of distances is constant.
     """
     N = Z.shape[0]
     knn = NearestNeighbors(n_neighbors=min(n_neighbors, N - 1)).fit(Z)
@@ -398,7 +399,7 @@ def geodesic_spearman(
     d = np.sqrt(((emb[idx][:, None, :] - emb[idx][None, :, :]) ** 2).sum(-1))[iu]
     ok = np.isfinite(g)
     missing = int((~ok).sum())
-    if ok.sum() < 3:
+    if ok.sum() < 3 or np.ptp(d[ok]) == 0 or np.ptp(g[ok]) == 0:  # no ranking to correlate
         return float("nan"), missing, len(g)
     return float(stats.spearmanr(g[ok], d[ok])[0]), missing, len(g)
 

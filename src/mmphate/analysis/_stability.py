@@ -34,6 +34,7 @@ from scipy.spatial.distance import pdist
 from .._validate import (
     InvalidParameterError,
     as_embedding,
+    check_bool,
     check_features,
     check_int,
     check_node_source,
@@ -180,8 +181,7 @@ def demap_within(
     check_int(max_samples, "max_samples", minimum=3, optional=True)
     check_int(max_groups, "max_groups", minimum=1, optional=True)
     random_state = check_seed(random_state, generator=False)
-    if not isinstance(per_group, (bool, np.bool_)):
-        raise InvalidParameterError(f"per_group must be True or False; got {describe(per_group)}.")
+    check_bool(per_group, "per_group")
     layout = node_layout(recording)
     emb = check_embedding(embedding, layout)
     if ground_truth is None:
