@@ -341,7 +341,7 @@ class MMPHATE(BaseEstimator):
         self.timings_ = {}
         if not hasattr(self, "n_kernel_builds_"):
             self.n_kernel_builds_ = 0
-        for attr in ("_seed_base", "_op_key", "_t_key", "_emb_key"):
+        for attr in ("_seed_base", "_op_key", "_t_key", "_emb_key", "_incremental"):
             if hasattr(self, attr):
                 delattr(self, attr)
         self._build_kernel()
@@ -439,6 +439,7 @@ class MMPHATE(BaseEstimator):
                 pot = _emb.potential(self._P_t, self.gamma)
                 with _quiet_phate(self.verbose):
                     Y = _emb.mds(pot, self.n_components, self.mds_solver, self._seed(2))
+                self._landmark_embedding = Y
                 tr = self.operator_.transitions
                 self.embedding_ = np.asarray(tr @ Y if tr is not None else Y, dtype=np.float64)
             self._emb_key = emb_key
@@ -484,6 +485,54 @@ class MMPHATE(BaseEstimator):
             self._build_kernel()
         self._run_stages()
         return self.embedding_
+
+    def partial_fit(
+        self, X_new: Any, y: Any = None, *, drift_threshold: float = 0.5, background: bool = True
+    ) -> MMPHATE:
+        """Append epochs to the fitted model without refitting it (on an unfitted one: ``fit``).
+
+        The new nodes are placed out of sample through the fitted landmarks (their kernel
+        rows summed per landmark, row-normalised, times the landmark embedding); fitted
+        nodes keep their coordinates.  Once ``drift`` (the share of the appended nodes'
+        interstep affinity that falls on appended rather than fitted nodes) exceeds
+        ``drift_threshold``, a full refit on all epochs so far starts in a background
+        thread; the next call or :meth:`wait_refit` swaps it in, aligned to the previous
+        embedding by Procrustes.  See :mod:`mmphate.engine._incremental`.  Thread safe.
+
+        Parameters
+        ----------
+        X_new : array (epochs_new, timesteps, units, samples) or Recording
+            Same timesteps, units and trace samples as the fitted data; a Recording's
+            epochs must come after the fitted ones (arrays continue the numbering).
+        y : ignored
+        drift_threshold : float in [0, 1], default 0.5
+        background : bool, default True
+            False: refit synchronously within this call when the threshold is passed.
+
+        Returns
+        -------
+        self
+            ``embedding_`` covers every epoch so far; ``partial_info_`` holds ``drift``,
+            ``refit_pending``, ``refitted``, ``alignment_disparity`` (Procrustes disparity
+            between the embeddings before and after a swap), ``n_epochs``,
+            ``fitted_epochs`` and ``seconds``.
+
+        Raises
+        ------
+        ValueError
+            If ``X_new`` does not have the fitted timesteps, units and samples (naming the
+            expected and actual shape), or a Recording's epochs, timesteps, unit ids or
+            trace samples do not follow the fitted ones.
+        """
+        from ._incremental import partial_fit
+
+        return partial_fit(self, X_new, drift_threshold, background)
+
+    def wait_refit(self, timeout: float | None = None) -> bool:
+        """Wait for a pending background refit and swap it in; False when none was pending."""
+        from ._incremental import wait_refit
+
+        return wait_refit(self, timeout)
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
         """Fit and return the embedding, shape ``(epochs * timesteps * units, n_components)``."""
