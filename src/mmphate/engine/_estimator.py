@@ -491,13 +491,11 @@ class MMPHATE(BaseEstimator):
     ) -> MMPHATE:
         """Append epochs to the fitted model without refitting it (on an unfitted one: ``fit``).
 
-        The new nodes are placed out of sample through the fitted landmarks (their kernel
-        rows summed per landmark, row-normalised, times the landmark embedding); fitted
-        nodes keep their coordinates.  Once ``drift`` (the share of the appended nodes'
-        interstep affinity that falls on appended rather than fitted nodes) exceeds
-        ``drift_threshold``, a full refit on all epochs so far starts in a background
-        thread; the next call or :meth:`wait_refit` swaps it in, aligned to the previous
-        embedding by Procrustes.  See :mod:`mmphate.engine._incremental`.  Thread safe.
+        New nodes are placed through the fitted landmarks; fitted nodes keep their
+        coordinates.  Once ``drift`` (share of the appended nodes' interstep affinity on
+        appended rather than fitted nodes) exceeds ``drift_threshold``, a refit on all
+        epochs starts in a background thread; the next call or :meth:`wait_refit` swaps it
+        in, Procrustes-aligned.  See :mod:`mmphate.engine._incremental`.  Thread safe.
 
         Parameters
         ----------
@@ -520,9 +518,8 @@ class MMPHATE(BaseEstimator):
         Raises
         ------
         ValueError
-            If ``X_new`` does not have the fitted timesteps, units and samples (naming the
-            expected and actual shape), or a Recording's epochs, timesteps, unit ids or
-            trace samples do not follow the fitted ones.
+            If ``X_new``'s shape, or a Recording's timesteps, unit ids, samples or epochs,
+            do not follow the fitted data.
         """
         from ._incremental import partial_fit
 

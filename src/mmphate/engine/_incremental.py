@@ -51,8 +51,7 @@ import numpy as np
 from scipy import sparse
 
 from .._validate import check_bool, check_number
-from ..record import Recording, check_hidden
-from ..record._recording import concat_epochs
+from ..record import Recording, check_hidden, concat_epochs
 from ._kernel import _BLOCK_ENTRIES, _intrastep, _sq_dists, normalize_nodes
 from ._landmarks import indicator
 
@@ -245,9 +244,7 @@ def _place(model: Any, st: _State, rec: Recording, data_new: np.ndarray) -> None
     K_in = _intrastep(Znew, info.intrastep_knn, decay, thr, model.n_jobs)  # (M, M)
     labels = _assign(st, Znew)
     k_nbrs = -1 if info.interstep == "exact" else info.interstep_neighbors
-    A, W, m_fit, m_prev, m_self = _interstep_rows(
-        st, Znew, labels, info.bandwidth, thr, k_nbrs, T
-    )
+    A, W, m_fit, m_prev, m_self = _interstep_rows(st, Znew, labels, info.bandwidth, thr, k_nbrs, T)
     L = len(st.centres)
     B = (K_in.astype(np.float32) @ indicator(labels, L, np.float32) + A).tocsr()
     d = np.asarray(B.sum(axis=1, dtype=np.float64)).ravel()
@@ -305,11 +302,8 @@ def align(reference: np.ndarray, moving: np.ndarray) -> tuple[np.ndarray, Any]:
     return apply(moving), apply
 
 
-def _refit_job(params: dict, rec: Recording) -> Any:
-    from ._estimator import MMPHATE
-
-    fresh = MMPHATE(**{**params, "verbose": 0})
-    return fresh.fit(rec)
+def _refit_job(cls: type, params: dict, rec: Recording) -> Any:
+    return cls(**{**params, "verbose": 0}).fit(rec)
 
 
 def _swap(model: Any, st: _State) -> float:
@@ -339,7 +333,9 @@ def _start_refit(model: Any, st: _State) -> None:
     if st.executor is None:
         st.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mmphate-refit")
     st.refit_epochs = model.recording_.n_epochs
-    st.future = st.executor.submit(_refit_job, model.get_params(deep=False), model.recording_)
+    st.future = st.executor.submit(
+        _refit_job, type(model), model.get_params(deep=False), model.recording_
+    )
 
 
 # --------------------------------------------------------------------------- API

@@ -576,9 +576,9 @@ def concat_epochs(first: Recording, second: Recording) -> Recording:
         valid=a.valid,
         sample_labels=a.sample_labels,
         class_names=a.class_names,
-        metrics=metrics.reindex(pd.Index(np.concatenate([a.epochs, b.epochs]), name="epoch")).dropna(
-            how="all"
-        )
+        metrics=metrics.reindex(
+            pd.Index(np.concatenate([a.epochs, b.epochs]), name="epoch")
+        ).dropna(how="all")
         if len(metrics.columns)
         else None,
         metadata={**a.metadata, **b.metadata},
