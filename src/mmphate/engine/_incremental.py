@@ -386,9 +386,10 @@ def wait_refit(model: Any, timeout: float | None = None) -> bool:
     if st is None or st.future is None:
         return False
     start = time.perf_counter()
-    st.future.result(timeout)  # waits outside the lock; raises TimeoutError or the refit's error
+    fut = st.future
+    fut.result(timeout)  # waits outside the lock; raises TimeoutError or the refit's error
     with st.lock:
-        if st.future is None:  # swapped in by a concurrent call
+        if st.future is not fut:  # swapped in by a concurrent call
             return False
         disparity = _swap(model, st)
         _info(model, st, start, True, disparity)
