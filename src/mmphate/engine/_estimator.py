@@ -500,33 +500,32 @@ class MMPHATE(BaseEstimator):
         Parameters
         ----------
         X_new : array (epochs_new, timesteps, units, samples) or Recording
-            Same timesteps, units and trace samples as the fitted data; a Recording's
-            epochs must come after the fitted ones (arrays continue the numbering).
+            Same timesteps, units and trace samples as the fitted data (else ``ValueError``);
+            a Recording's epochs must follow the fitted ones (arrays continue the numbering).
         y : ignored
         drift_threshold : float in [0, 1], default 0.5
         background : bool, default True
-            False: refit synchronously within this call when the threshold is passed.
+            False: refit within this call when the threshold is passed.
 
         Returns
         -------
         self
-            ``embedding_`` covers every epoch so far; ``partial_info_`` holds ``drift``,
-            ``refit_pending``, ``refitted``, ``alignment_disparity`` (Procrustes disparity
-            between the embeddings before and after a swap), ``n_epochs``,
-            ``fitted_epochs`` and ``seconds``.
-
-        Raises
-        ------
-        ValueError
-            If ``X_new``'s shape, or a Recording's timesteps, unit ids, samples or epochs,
-            do not follow the fitted data.
+            ``embedding_`` covers every epoch so far; ``partial_info_``: ``drift``,
+            ``refit_pending``, ``refitted``, ``alignment_disparity`` (Procrustes, before vs
+            after a swap), ``n_epochs``, ``fitted_epochs``, ``seconds``.
         """
         from ._incremental import partial_fit
 
         return partial_fit(self, X_new, drift_threshold, background)
 
     def wait_refit(self, timeout: float | None = None) -> bool:
-        """Wait for a pending background refit and swap it in; False when none was pending."""
+        """Wait for a pending refit and swap it in: True if one was, False if none was pending.
+
+        Parameters
+        ----------
+        timeout : float or None
+            Seconds to wait at most (then ``TimeoutError``); None: no limit.
+        """
         from ._incremental import wait_refit
 
         return wait_refit(self, timeout)
