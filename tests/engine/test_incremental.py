@@ -172,3 +172,26 @@ def test_concat_epochs_metrics():
     c = concat_epochs(a, b)
     assert c.epochs.tolist() == [0, 1, 5] and c.metrics["loss"].tolist() == [2.0, 1.0]
     np.testing.assert_array_equal(c.hidden, X)
+
+
+@pytest.mark.parametrize("n_landmark", [None, 120])
+def test_exact_kernel_grows_with_the_fitted_weights(n_landmark):
+    from mmphate.engine._embedding import same_slice
+    from mmphate.engine._kernel import normalize_nodes
+
+    X = _hidden(E=5, T=4, U=8, S=12)
+    _, T, U, _ = X.shape
+    m = _model(interstep="exact", n_landmark=n_landmark).fit(X[:4])
+    old = m.embedding_.copy()
+    m.partial_fit(X[4:], drift_threshold=1)
+    np.testing.assert_array_equal(m.embedding_[: len(old)], old)
+    full = _model(interstep="exact", n_landmark=n_landmark).fit(X)
+    # intrastep blocks as a fit builds them; interstep: the fitted bandwidth's Gaussian
+    diff = same_slice(m.kernel_, U) - same_slice(full.kernel_, U)
+    assert abs(diff).max() < 1e-6
+    Z = normalize_nodes(X).reshape(-1, X.shape[3])
+    a, b = 4 * T * U + 3, 1 * T * U + 3  # unit 3: epoch 4, t 0 and epoch 1, t 0
+    g = np.exp(-np.sum((Z[a] - Z[b]) ** 2) / m.kernel_info_.bandwidth**2)
+    assert m.kernel_[a, b] == pytest.approx(g, rel=1e-5) and m.kernel_[b, a] == m.kernel_[a, b]
+    assert np.isfinite(m.embedding_).all() and m.embedding_.shape == full.embedding_.shape
+    assert m.set_params(gamma=1).transform().shape == full.embedding_.shape
