@@ -6,7 +6,7 @@ remaining epochs are appended one at a time with ``partial_fit`` (no refit:
 ``fit`` on the same epochs (same seed) by k-NN overlap (k=10, over all nodes and over
 the appended nodes only) and Procrustes disparity; the floor is the same measures
 between two full fits with different seeds.  A second pass appends the same epochs
-with the default rule (``drift_threshold=0.5``, background refits) and reports the
+with the default rule (``drift_threshold=0.2``, background refits) and reports the
 drift, the refits and the alignment disparity of each swap.
 
 Families: ``synthetic`` (benchmarks/_data.py, noise 0.2), ``noisy`` (noise 1.0) and
@@ -98,7 +98,7 @@ def run(name: str) -> None:
             f"       {f[0]:7.3f}  {f[1]:7.3f}  {f[2]:9.4f}"
         )
     print(f"partial_fit latency per epoch: median {np.median(lat):.3f} s, max {max(lat):.3f} s")
-    # default rule: background refits past drift 0.5
+    # default rule: background refits past drift 0.2
     m = _model(0).fit(X[:E0])
     swaps, lat = [], []
     for e in range(E0, E):

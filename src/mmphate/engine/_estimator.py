@@ -487,7 +487,7 @@ class MMPHATE(BaseEstimator):
         return self.embedding_
 
     def partial_fit(
-        self, X_new: Any, y: Any = None, *, drift_threshold: float = 0.5, background: bool = True
+        self, X_new: Any, y: Any = None, *, drift_threshold: float = 0.2, background: bool = True
     ) -> MMPHATE:
         """Append epochs to the fitted model without refitting it (on an unfitted one: ``fit``).
 
@@ -503,7 +503,7 @@ class MMPHATE(BaseEstimator):
             Same timesteps, units and trace samples as the fitted data (else ``ValueError``);
             a Recording's epochs must follow the fitted ones (arrays continue the numbering).
         y : ignored
-        drift_threshold : float in [0, 1], default 0.5
+        drift_threshold : float in [0, 1], default 0.2
         background : bool, default True
             False: refit within this call when the threshold is passed.
 
