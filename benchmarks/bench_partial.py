@@ -6,8 +6,9 @@ remaining epochs are appended one at a time with ``partial_fit`` (no refit:
 ``fit`` on the same epochs (same seed) by k-NN overlap (k=10, over all nodes and over
 the appended nodes only) and Procrustes disparity; the floor is the same measures
 between two full fits with different seeds.  A second pass appends the same epochs
-with the default rule (``drift_threshold=0.2``, background refits) and reports the
-drift, the refits and the alignment disparity of each swap.
+with the default rule (``drift_threshold=0.2``, background refits), each call after
+``--epoch-seconds`` of simulated training (default 3 s, about one refit here), and
+reports the latency, the refits swapped in and the alignment disparity of each swap.
 
 Families: ``synthetic`` (benchmarks/_data.py, noise 0.2), ``noisy`` (noise 1.0) and
 ``basic_motions`` (an LSTM trained on the bundled UEA BasicMotions data, every fourth
@@ -15,7 +16,7 @@ timestep; needs torch and sktime, skipped otherwise).
 
 Usage::
 
-    python benchmarks/bench_partial.py [--families synthetic noisy basic_motions]
+    python benchmarks/bench_partial.py [--families synthetic noisy basic_motions] [--epoch-seconds 3]
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def _compare(ref: np.ndarray, Y: np.ndarray, new: np.ndarray) -> tuple[float, fl
     )
 
 
-def run(name: str) -> None:
+def run(name: str, epoch_seconds: float) -> None:
     X = _family(name)
     E, T, U, S = X.shape
     E0 = E // 2
@@ -102,6 +103,7 @@ def run(name: str) -> None:
     m = _model(0).fit(X[:E0])
     swaps, lat = [], []
     for e in range(E0, E):
+        time.sleep(epoch_seconds)  # training the next epoch (the refit runs meanwhile)
         t0 = time.perf_counter()
         m.partial_fit(X[e : e + 1])
         lat.append(time.perf_counter() - t0)
@@ -109,7 +111,7 @@ def run(name: str) -> None:
         if info["refitted"]:
             swaps.append((e, info["fitted_epochs"], info["alignment_disparity"]))
     t0 = time.perf_counter()
-    if m.wait_refit():
+    while m.wait_refit():
         swaps.append(
             ("wait", m.partial_info_["fitted_epochs"], m.partial_info_["alignment_disparity"])
         )
@@ -130,6 +132,9 @@ def run(name: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--families", nargs="+", default=["synthetic", "noisy", "basic_motions"])
+    ap.add_argument(
+        "--epoch-seconds", type=float, default=3.0, help="simulated training time per epoch"
+    )
     args = ap.parse_args()
     for name in args.families:
         if name == "basic_motions":
@@ -139,7 +144,7 @@ def main() -> None:
             except ImportError:
                 print("\n== basic_motions: skipped (needs torch and sktime)")
                 continue
-        run(name)
+        run(name, args.epoch_seconds)
 
 
 if __name__ == "__main__":

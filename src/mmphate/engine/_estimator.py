@@ -519,7 +519,9 @@ class MMPHATE(BaseEstimator):
         return partial_fit(self, X_new, drift_threshold, background)
 
     def wait_refit(self, timeout: float | None = None) -> bool:
-        """Wait for a pending refit and swap it in: True if one was, False if none was pending.
+        """Wait for a pending refit and swap it in (the next starts if drift stays past the threshold).
+
+        Returns True if a refit was swapped in, False if none was pending.
 
         Parameters
         ----------

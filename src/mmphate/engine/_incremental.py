@@ -38,7 +38,8 @@ to a drift of about 0.2, and falls beyond it),
 background thread; the next call (or :meth:`MMPHATE.wait_refit`) swaps it in,
 places the epochs appended meanwhile through the new landmarks and aligns the
 new embedding to the previous one by orthogonal Procrustes with translation
-and scale on all shared nodes, so that the picture does not jump.  The refit
+and scale on all shared nodes, so that the picture does not jump; if those
+epochs keep the drift past the threshold, the next refit starts.  The refit
 equals ``fit`` on the same data (same parameters and seeds).
 """
 
@@ -100,7 +101,7 @@ class _State:
         self.operator = model.operator_  # the fit this state describes
         self.mass_fit = 0.0  # appended -> fitted
         self.mass_app = 0.0  # appended <-> appended
-        self.refit_epochs = 0
+        self.threshold = getattr(self, "threshold", 0.2)  # of the last partial_fit call
 
     def drift(self) -> float:
         total = self.mass_fit + self.mass_app
@@ -335,7 +336,6 @@ def _swap(model: Any, st: _State) -> float:
 def _start_refit(model: Any, st: _State) -> None:
     if st.executor is None:
         st.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mmphate-refit")
-    st.refit_epochs = model.recording_.n_epochs
     st.future = st.executor.submit(
         _refit_job, type(model), model.get_params(deep=False), model.recording_
     )
@@ -374,6 +374,7 @@ def partial_fit(
             disparity, refitted = _swap(model, st), True
         rec, data_new = _as_recording(X_new, model.recording_, model._kernel_key_used[-1])
         _place(model, st, rec, data_new)
+        st.threshold = drift_threshold
         if st.future is None and st.drift() > drift_threshold:
             _start_refit(model, st)
             if not background:
@@ -395,5 +396,7 @@ def wait_refit(model: Any, timeout: float | None = None) -> bool:
         if st.future is not fut:  # swapped in by a concurrent call
             return False
         disparity = _swap(model, st)
+        if st.drift() > st.threshold:  # epochs appended during the refit: start the next one
+            _start_refit(model, st)
         _info(model, st, start, True, disparity)
     return True

@@ -532,6 +532,17 @@ def concat_epochs(first: Recording, second: Recording) -> Recording:
     (columns missing on one side are NaN there); metadata is ``first``'s, updated by
     ``second``'s.
 
+    Parameters
+    ----------
+    first : Recording
+        The earlier epochs.
+    second : Recording
+        The epochs to append.
+
+    Returns
+    -------
+    Recording
+
     Raises
     ------
     ValueError
