@@ -195,3 +195,15 @@ def test_exact_kernel_grows_with_the_fitted_weights(n_landmark):
     assert m.kernel_[a, b] == pytest.approx(g, rel=1e-5) and m.kernel_[b, a] == m.kernel_[a, b]
     assert np.isfinite(m.embedding_).all() and m.embedding_.shape == full.embedding_.shape
     assert m.set_params(gamma=1).transform().shape == full.embedding_.shape
+
+
+def test_state_follows_a_rebuilt_operator_and_a_new_fit():
+    X = _hidden(E=6)
+    m = _model().fit(X[:4]).partial_fit(X[4:5], drift_threshold=1)
+    m.set_params(n_landmark=60).transform()  # rebuilds the operator on all five epochs
+    Y5 = m.embedding_.copy()
+    m.partial_fit(X[5:], drift_threshold=1)
+    np.testing.assert_array_equal(m.embedding_[: len(Y5)], Y5)
+    assert m.partial_info_["fitted_epochs"] == 5 and len(m.clusters_) == len(m.embedding_)
+    m.fit(X[:3]).partial_fit(X[3:4], drift_threshold=1)
+    assert m.partial_info_["fitted_epochs"] == 3 and m.recording_.n_epochs == 4

@@ -123,14 +123,19 @@ class _State:
 
 
 def _state(model: Any) -> _State:
+    """The model's state, created once (its lock serialises the calls); reset when stale."""
     with _CREATE:
         st = model.__dict__.get("_incremental")
         if st is None:
             st = model._incremental = _State()
-            st.reset(model)
-        elif st.operator is not model.operator_ and st.future is None:
-            st.reset(model)  # transform() rebuilt the operator since
         return st
+
+
+def _current(model: Any, st: _State) -> None:
+    """Bring ``st`` in line with the model's fit (under ``st.lock``)."""
+    if getattr(st, "operator", None) is not model.operator_:
+        st.future = None  # fit() or transform() rebuilt the operator: a pending refit is stale
+        st.reset(model)
 
 
 # --------------------------------------------------------------------------- input
@@ -361,14 +366,16 @@ def partial_fit(
     start = time.perf_counter()
     check_number(drift_threshold, "drift_threshold", low=0, high=1)
     check_bool(background, "background")
-    if not hasattr(model, "embedding_"):
-        model.fit(X_new)
-        st = _state(model)
-        with st.lock:
-            _info(model, st, start, False, None)
-        return model
     st = _state(model)
     with st.lock:
+        if not hasattr(model, "embedding_"):
+            model.fit(X_new)  # drops the model's state: attach this one again
+            model._incremental = st
+            _current(model, st)
+            st.threshold = drift_threshold
+            _info(model, st, start, False, None)
+            return model
+        _current(model, st)
         refitted, disparity = False, None
         if st.future is not None and st.future.done():
             disparity, refitted = _swap(model, st), True
