@@ -30,10 +30,11 @@ mass on fitted slices; with unchanged data ``drift`` is close to the share of
 appended slices (``k / (E + k)`` after ``k`` epochs appended to ``E``), so it
 also grows with the volume not seen by the operator.  Nodes in new territory
 (the network moved) put their mass on each other, and ``drift`` rises at once.
-Past ``drift_threshold`` (default 0.2, from measurement: on the families of
-``benchmarks/bench_partial.py`` agreement with a full refit stays at 0.6 or more
-of the seed floor over all nodes, and 0.85 or more over the appended nodes, up
-to a drift of about 0.2, and falls beyond it),
+Past ``drift_threshold`` (default 0.2, from measurement: appending to a fit on
+10 epochs in ``benchmarks/bench_partial.py``, agreement with a full refit stays
+at 0.6 or more of the seed floor over all nodes, and 0.85 or more over the
+appended nodes, up to a drift of about 0.2, and falls beyond it; see the
+fitting guide),
 :meth:`MMPHATE.partial_fit` starts a full refit on all epochs so far in a
 background thread; the next call (or :meth:`MMPHATE.wait_refit`) swaps it in,
 places the epochs appended meanwhile through the new landmarks and aligns the
