@@ -36,6 +36,8 @@ from ._widget import Explorer
 __all__ = ["LiveExplorer", "live_view"]
 
 _STOP = object()
+#: Seconds between checks for a finished background refit while no epoch comes.
+_IDLE_POLL = 0.5
 
 
 def _default_model() -> Any:
@@ -176,7 +178,11 @@ class LiveExplorer(Explorer):
     # ------------------------------------------------------------------ worker thread
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=_IDLE_POLL)
+            except queue.Empty:
+                self._swap_refit()
+                continue
             batch = [item]
             while True:  # take every epoch that queued up meanwhile
                 try:
@@ -189,20 +195,43 @@ class LiveExplorer(Explorer):
                 try:
                     self._update(batch)
                 except Exception as exc:  # noqa: BLE001 - the view must survive a failed update
-                    self.error = exc
-                    first = int(batch[0][0].epochs[0])
-                    self.live_status = f"update failed at epoch {first}: {exc}"
-                    warnings.warn(
-                        f"live view: the update with epoch {first} failed "
-                        f"({type(exc).__name__}: {exc}); later epochs will still be shown.",
-                        RuntimeWarning,
-                        stacklevel=1,
-                    )
+                    self._failed(exc, int(batch[0][0].epochs[0]))
                 with self._idle:
                     self._pending -= len(batch)
                     self._idle.notify_all()
             if stop:
                 return
+
+    def _failed(self, exc: Exception, epoch: int | None) -> None:
+        self.error = exc
+        where = "" if epoch is None else f" at epoch {epoch}"
+        self.live_status = f"update failed{where}: {exc}"
+        warnings.warn(
+            f"live view: the update{' with epoch ' + str(epoch) if epoch is not None else ''} "
+            f"failed ({type(exc).__name__}: {exc}); later epochs will still be shown.",
+            RuntimeWarning,
+            stacklevel=1,
+        )
+
+    def _swap_refit(self) -> None:
+        """While no epoch comes, show a background refit as soon as it is done."""
+        model = self.model
+        info = getattr(model, "partial_info_", None) or {}
+        if not info.get("refit_pending") or not hasattr(model, "wait_refit"):
+            return
+        t0 = time.perf_counter()
+        try:
+            if not model.wait_refit(timeout=0):
+                return
+        except TimeoutError:
+            return
+        except Exception as exc:  # noqa: BLE001 - the view must survive a failed refit
+            self._failed(exc, None)
+            return
+        try:
+            self._publish(model, [(None, t0)], refitted=True)
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc, None)
 
     def _update(self, batch: list[tuple[Recording, float]]) -> None:
         model = self.model
@@ -214,6 +243,9 @@ class LiveExplorer(Explorer):
                 model.partial_fit(rec)
                 info = getattr(model, "partial_info_", None) or {}
                 refitted = refitted or bool(info.get("refitted"))
+        self._publish(model, batch, refitted)
+
+    def _publish(self, model: Any, batch: list[tuple[Any, float]], refitted: bool) -> None:
         shown = model.recording_
         embedding = np.asarray(model.embedding_)
         intra = None
@@ -228,8 +260,9 @@ class LiveExplorer(Explorer):
         self._latency.append(
             {"epoch": last, "epochs": int(shown.n_epochs), "seconds": seconds, "refit": refitted}
         )
-        self.live_status = f"{shown.n_epochs} epochs (last {last}); updated in {seconds:.2f} s" + (
-            "; refitted" if refitted else ""
+        self.live_status = (
+            f"{shown.n_epochs} epochs (last {last}); updated in {seconds:.2f} s"
+            + ("; refitted" if refitted else "")
         )
 
     def _show(self, embedding: np.ndarray, rec: Recording, intra: Any) -> None:
@@ -273,8 +306,9 @@ class LiveExplorer(Explorer):
 
     def stop(self) -> None:
         """Stop following the recorder (what is shown stays); pending epochs are still shown."""
-        if self._unsubscribe is not None:
-            self._unsubscribe()
+        unsubscribe = getattr(self, "_unsubscribe", None)  # None too if __init__ failed early
+        if unsubscribe is not None:
+            unsubscribe()
             self._unsubscribe = None
             self._queue.put(_STOP)
 
