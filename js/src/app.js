@@ -38,9 +38,10 @@ export function showError(root, container, message) {
  * `link` (optional, the comparison view) hears every local change at once (`changed(values)`),
  * every camera move (`camera(scene)`), gets the scene once drawn (`attach({ scene,
  * requestRender })`) and owns the timestep clock: a linked panel does not advance timesteps
- * itself while playing.
+ * itself while playing. `onScene(scene, requestRender)` (optional, the live view) gets the scene
+ * once it exists.
  */
-export function mountExplorer({ model, el, root, data, height, on, signal, link = null }) {
+export function mountExplorer({ model, el, root, data, height, on, signal, link = null, onScene = null }) {
   const opts = { signal };
   let theme = readTheme(el);
   applyThemeVars(root, theme);
@@ -122,6 +123,7 @@ export function mountExplorer({ model, el, root, data, height, on, signal, link 
   overlay = new SelectionOverlay(stage);
   tooltip = new Tooltip(stage);
   link?.attach({ scene, requestRender: () => requestRender() });
+  onScene?.(scene, () => requestRender());
 
   const unitIndex = new Map(data.units.map((u, i) => [u, i]));
   const tu = data.T * data.U;

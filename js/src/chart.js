@@ -47,6 +47,7 @@ export class MetricsChart {
     const labels = this.panels.map((p) => p.label);
     this.canvas.setAttribute("aria-label", "Metrics chart");
     this.canvas.dataset.panels = labels.join("|");
+    this.canvas.dataset.epochs = String(this.epochs.length);
     this.canvas.title = labels.length ? `per-epoch ${labels.join(", ")}; click to jump to an epoch` : "no per-epoch metrics";
     this.series.forEach((s, i) => {
       const item = document.createElement("span");

@@ -6,7 +6,8 @@
 import { readTheme } from "./colors.js";
 import { decode } from "./data.js";
 import { applyThemeVars, mountExplorer, showError } from "./app.js";
-import { applyCameraState, cameraState, mergeSelection, panelIndex } from "./compare-logic.js";
+import { cameraState, mergeSelection, panelIndex } from "./compare-logic.js";
+import { readCamera, writeCamera } from "./camera.js";
 import { CSS, h, setPressed } from "./ui.js";
 
 const SYNC_DELAY_MS = 200;
@@ -23,31 +24,6 @@ export const COMPARE_CSS = `
 .mmphate-compare-panel .mmphate-side { flex-basis: 130px; width: 130px; }
 `;
 
-/** Camera of a scene, in the panel's own coordinates, and the frame that normalises it. */
-function readCamera(scene) {
-  const cam = scene.camera;
-  return {
-    camera: { position: cam.position.toArray(), target: scene.controls.target.toArray(), up: cam.up.toArray(), zoom: cam.zoom },
-    frame: frameOf(scene),
-  };
-}
-function frameOf(scene) {
-  const { min, max } = scene.data.bbox;
-  return { center: [0, 1, 2].map((k) => (min[k] + max[k]) / 2), radius: scene.geometry.boundingSphere.radius };
-}
-function writeCamera(scene, state) {
-  const c = applyCameraState(state, frameOf(scene));
-  const cam = scene.camera;
-  cam.position.fromArray(c.position);
-  cam.up.fromArray(c.up);
-  if (cam.isOrthographicCamera) cam.zoom = c.zoom;
-  scene.controls.target.fromArray(c.target);
-  cam.lookAt(scene.controls.target);
-  cam.updateProjectionMatrix();
-  scene.controls.update();
-  scene.projectionDirty = true;
-  scene.contextDirty = true;
-}
 const fmtDir = (state) => state.dir.map((v) => v.toFixed(3)).join(",");
 
 export function renderCompare({ model, el }) {

@@ -212,5 +212,8 @@ export const CSS = `
 .mmphate-loading { display: flex; flex-direction: column; align-items: center; justify-content: center; gap: 8px;
   border: 1px solid var(--mmphate-border, #bbb); color: var(--mmphate-muted, #666); }
 .mmphate-progress { width: 60%; }
+.mmphate-waiting { display: flex; align-items: center; justify-content: center;
+  border: 1px dashed var(--mmphate-border, #bbb); color: var(--mmphate-muted, #666); }
+.mmphate-live-status { color: var(--mmphate-muted, #666); }
 .mmphate-chart { cursor: pointer; display: block; }
 `;

@@ -42,6 +42,7 @@ from playwright.sync_api import expect
 from uitools import (
     CHROMIUM_ARGS,
     KERNEL_READY_TIMEOUT,
+    PAGE_ERROR_WHITELIST,
     RUN_ALL_TIMEOUT,
     ExplorerPage,
     GridPage,
@@ -51,6 +52,7 @@ from uitools import (
     explorer_cells,
     grid_cells,
     launch_server,
+    rerun_all_cells,
     run_all_cells,
     stop_server,
     wait_kernel_settled,
@@ -250,24 +252,102 @@ def open_notebook(
                 session.check_errors()
 
 
+@pytest.fixture(scope="session")
+def _explorer_pages(
+    browser: Any,
+    request: pytest.FixtureRequest,
+    ui_artifacts: Path,
+    _jupyter_servers: dict[str, JupyterServer],
+) -> Iterator[Callable[[JupyterServer], ExplorerPage]]:
+    """``get(server)``: the explorer notebook of that application, executed afresh.
+
+    The notebook, its page and its kernel stay open all session; each call drops cells a test
+    added, clears the outputs and runs every cell again, so each test gets a new widget (new
+    state, new front end) without the seconds of a page load and a kernel start.
+    """
+    sessions: dict[str, NotebookSession] = {}
+    opened: list[tuple[Any, NotebookSession | None, JupyterServer]] = []
+    cells = explorer_cells()
+
+    def get(server: JupyterServer) -> ExplorerPage:
+        if server.app not in sessions:
+            _, session = open_session(
+                browser, server, f"explorer-{server.app}.ipynb", cells, True, opened
+            )
+            server.keep.add(session.kernel_id)
+            sessions[server.app] = session
+        else:
+            session = sessions[server.app]
+            rerun_all_cells(session.page, len(cells), RUN_ALL_TIMEOUT)
+        ex = ExplorerPage(session.page, session)
+        ex.wait_ready()
+        return ex
+
+    yield get
+
+    failed = request.session.testsfailed > 0
+    for i, (context, session, server) in enumerate(opened):
+        if failed:
+            try:
+                shot = ui_artifacts / f"explorer-{server.app}-{i}.png"
+                context.pages[0].screenshot(path=str(shot), full_page=True)
+                print(f"\nscreenshot: {shot}")
+            except Exception as exc:  # noqa: BLE001 - best effort diagnostics
+                print(f"\nscreenshot failed: {exc}")
+        if session is not None:
+            session.kernel.close()
+            server.keep.discard(session.kernel_id)
+        context.close()
+
+
+def _fresh_explorer(
+    get: Callable[[JupyterServer], ExplorerPage],
+    server: JupyterServer,
+    request: pytest.FixtureRequest,
+    ui_artifacts: Path,
+) -> Iterator[ExplorerPage]:
+    ex = get(server)
+    assert ex.nb is not None
+    seen = len(ex.nb.errors)
+    yield ex
+    failed = any(
+        getattr(getattr(request.node, f"rep_{when}", None), "failed", False)
+        for when in ("setup", "call")
+    )
+    new = ex.nb.errors[seen:]
+    if failed:
+        shot = ui_artifacts / f"{request.node.name}.png".replace("/", "_")
+        try:
+            ex.page.screenshot(path=str(shot), full_page=True)
+            print(f"\nscreenshot: {shot}")
+            print("page errors:", *new, sep="\n  ")
+        except Exception as exc:  # noqa: BLE001 - best effort diagnostics
+            print(f"\nscreenshot failed: {exc}")
+    else:
+        bad = [e for e in new if not any(w in e for w in PAGE_ERROR_WHITELIST)]
+        assert not bad, "page errors:\n" + "\n".join(bad)
+
+
 @pytest.fixture
-def explorer(server: JupyterServer, open_notebook: Callable[..., NotebookSession]) -> ExplorerPage:
-    """The explorer displayed in a freshly executed notebook (Lab and Notebook 7)."""
-    nb = open_notebook(server, "explorer.ipynb", explorer_cells())
-    ex = ExplorerPage(nb.page, nb)
-    ex.wait_ready()
-    return ex
+def explorer(
+    server: JupyterServer,
+    _explorer_pages: Callable[[JupyterServer], ExplorerPage],
+    request: pytest.FixtureRequest,
+    ui_artifacts: Path,
+) -> Iterator[ExplorerPage]:
+    """The explorer in a freshly executed notebook (JupyterLab and Notebook 7)."""
+    yield from _fresh_explorer(_explorer_pages, server, request, ui_artifacts)
 
 
 @pytest.fixture
 def lab_explorer(
-    lab_server: JupyterServer, open_notebook: Callable[..., NotebookSession]
-) -> ExplorerPage:
-    """The explorer displayed in a freshly executed JupyterLab notebook."""
-    nb = open_notebook(lab_server, "explorer.ipynb", explorer_cells())
-    ex = ExplorerPage(nb.page, nb)
-    ex.wait_ready()
-    return ex
+    lab_server: JupyterServer,
+    _explorer_pages: Callable[[JupyterServer], ExplorerPage],
+    request: pytest.FixtureRequest,
+    ui_artifacts: Path,
+) -> Iterator[ExplorerPage]:
+    """The explorer in a freshly executed JupyterLab notebook."""
+    yield from _fresh_explorer(_explorer_pages, lab_server, request, ui_artifacts)
 
 
 @pytest.fixture(scope="session")

@@ -439,6 +439,43 @@ def run_all_cells(page: Any, timeout: float) -> None:
     raise TimeoutError(f"run-all did not finish within {timeout} s: {cells}")
 
 
+def rerun_all_cells(page: Any, n_cells: int, timeout: float) -> None:
+    """Drop the cells after the first ``n_cells``, clear outputs and run everything again.
+
+    Waits until the old outputs are gone and every cell has a new execution count, so that a
+    locator cannot find the previous run's widget.
+    """
+    before = page.evaluate(
+        f"""(n) => {{
+          const panel = ({_JS_CURRENT_PANEL})();
+          const nb = panel.content;
+          const shared = nb.model.sharedModel;
+          if (shared.cells.length > n) shared.deleteCellRange(n, shared.cells.length);
+          const counts = [];
+          for (let i = 0; i < nb.model.cells.length; i++) {{
+            const c = nb.model.cells.get(i);
+            if (c.type === 'code') {{ counts.push(c.executionCount || 0); c.outputs.clear(); }}
+          }}
+          return Math.max(0, ...counts);
+        }}""",
+        n_cells,
+    )
+    page.wait_for_function("() => !document.querySelector('.mmphate-root')", timeout=30_000)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    deadline = time.monotonic() + timeout
+    cells = None
+    while time.monotonic() < deadline:
+        cells = page.evaluate(JS_CELLS)
+        if cells:
+            for c in cells:
+                if c["error"]:
+                    raise KernelError("a notebook cell failed:\n" + c["error"])
+            if all(c["count"] and c["count"] > before for c in cells):
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"re-running the notebook did not finish within {timeout} s: {cells}")
+
+
 def write_notebook(path: Path, cells: list[str]) -> None:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {

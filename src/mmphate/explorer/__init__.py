@@ -1,5 +1,5 @@
 """The explorer: an anywidget (three.js front end bundled from ``js/``) over a node embedding,
-its binary payload, and exports (standalone offline HTML, pythreejs scene, static small-multiples
+its live variant fed by a recorder during training, its binary payload, and exports (standalone offline HTML, pythreejs scene, static small-multiples
 figures with matplotlib).
 
 Nothing in :mod:`mmphate.engine`, :mod:`mmphate.record` or :mod:`mmphate.analysis` imports this
@@ -17,6 +17,7 @@ __getattr__, __dir__, __all__ = attach(
     {
         "Explorer": "._widget",
         "view": "._widget",
+        "LiveExplorer": "._live",
         "CompareView": "._compare",
         "ComparePanel": "._compare",
         "compare_view": "._compare",
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._compare import ComparePanel, CompareView, compare_view
     from ._export import export_html
     from ._figure import save_figure, small_multiples
+    from ._live import LiveExplorer
     from ._page import standalone_html
     from ._pythreejs import to_pythreejs
     from ._widget import Explorer, view

@@ -120,6 +120,8 @@ class LabelRange(traitlets.TraitType):
         self.tag(sync=True)
 
     def validate(self, obj: Any, value: Any) -> tuple[int, int]:
+        if obj._recording is None:  # a live view before its first epoch: nothing to filter
+            return (0, -1)
         labels = getattr(obj._recording, self.axis)
         if value is not None and len(value) == 0:
             value = None

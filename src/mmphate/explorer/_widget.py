@@ -206,25 +206,9 @@ class Explorer(anywidget.AnyWidget):
             # the bundle was built after this module was imported
             type(self)._esm = bundle.read_text(encoding="utf-8")
         embedding, rec = _payload.resolve_source(source, recording)
-        self._recording = rec
-        self._embedding = embedding
-        self._unit_ids = [str(u) for u in rec.units]
-        self._unit_pos = {u: i for i, u in enumerate(self._unit_ids)}
-        self._n_nodes = int(rec.n_nodes)
-        payload = _payload.build_payload(
-            embedding, rec, intrastep=intrastep, interstep=interstep, clusters=clusters
+        payload, manifest = self._prepare(
+            embedding, rec, intrastep, interstep, clusters, chunk_bytes
         )
-        self._binary = {k: v for k, v in payload.items() if isinstance(v, bytes)}
-        payload, manifest, self._streamed = _transfer.plan(payload, chunk_bytes)
-        self._available = {
-            mode: len(self._binary[trait]) > 0 for mode, (trait, _) in _NEEDS.items()
-        } | {
-            "epoch": True,
-            "timestep": True,
-            "unit": True,
-        }
-        if not payload["_labels"]["class_names"]:
-            self._available["class"] = False
         if isinstance(selected_units, str):
             selected_units = [selected_units]
         super().__init__(
@@ -246,6 +230,36 @@ class Explorer(anywidget.AnyWidget):
             **kwargs,
         )
         self.on_msg(self._on_front_end_message)
+
+    def _prepare(
+        self,
+        embedding: np.ndarray,
+        rec: Recording,
+        intrastep: Any,
+        interstep: Any,
+        clusters: Any,
+        chunk_bytes: int | None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Take ``embedding`` and ``rec`` as the data shown: (data traits, chunk manifest)."""
+        payload = _payload.build_payload(
+            embedding, rec, intrastep=intrastep, interstep=interstep, clusters=clusters
+        )
+        binary = {k: v for k, v in payload.items() if isinstance(v, bytes)}
+        payload, manifest, streamed = _transfer.plan(payload, chunk_bytes)
+        available = {mode: len(binary[trait]) > 0 for mode, (trait, _) in _NEEDS.items()} | {
+            "epoch": True,
+            "timestep": True,
+            "unit": True,
+        }
+        if not payload["_labels"]["class_names"]:
+            available["class"] = False
+        self._recording = rec
+        self._embedding = embedding
+        self._unit_ids = [str(u) for u in rec.units]
+        self._unit_pos = {u: i for i, u in enumerate(self._unit_ids)}
+        self._n_nodes = int(rec.n_nodes)
+        self._binary, self._streamed, self._available = binary, streamed, available
+        return payload, manifest
 
     def _on_front_end_message(self, widget: Any, content: Any, buffers: Any) -> None:
         _transfer.send_chunks(self, content, buffers)
@@ -270,7 +284,7 @@ class Explorer(anywidget.AnyWidget):
     @traitlets.validate("epoch")
     def _check_epoch(self, proposal: Any) -> int:
         value = int(proposal["value"])
-        epochs = self._recording.epochs
+        epochs = self.recording.epochs
         if value not in set(epochs.tolist()):
             raise ExplorerError(
                 f"epoch {value} is not in the recording; recorded epochs: {_short(epochs.tolist())}."
@@ -280,7 +294,7 @@ class Explorer(anywidget.AnyWidget):
     @traitlets.validate("timestep")
     def _check_timestep(self, proposal: Any) -> int:
         value = int(proposal["value"])
-        steps = self._recording.timesteps
+        steps = self.recording.timesteps
         if value not in set(steps.tolist()):
             raise ExplorerError(
                 f"timestep {value} is not in the recording; timesteps: {_short(steps.tolist())}."
@@ -299,6 +313,8 @@ class Explorer(anywidget.AnyWidget):
     @traitlets.validate("selected_units")
     def _check_selected(self, proposal: Any) -> list[str]:
         wanted = [str(u) for u in proposal["value"]]
+        if wanted:
+            self.recording  # noqa: B018 - a live view without data refuses with a clear error
         unknown = [u for u in wanted if u not in self._unit_pos]
         if unknown:
             raise ExplorerError(
@@ -427,6 +443,9 @@ def view(
     timestep_range: Any = None,
     title: str = "",
     chunk_bytes: int | None = None,
+    model: Any = None,
+    follow_latest: bool | None = None,
+    entropy: bool | None = None,
 ) -> Explorer:
     """Show an embedding in the explorer widget: ``mmphate.view(model)``.
 
@@ -436,9 +455,12 @@ def view(
 
     Parameters
     ----------
-    source : fitted MMPHATE, array of shape (nodes, 2 | 3), or DataFrame with x, y(, z)
-        A fitted estimator (its ``embedding_`` and ``recording_`` are used) or an embedding
-        of the recording's nodes in slice-major order (``node = (e*T + t)*U + u``).
+    source : fitted MMPHATE, recorder, array of shape (nodes, 2 | 3), or DataFrame with x, y(, z)
+        A fitted estimator (its ``embedding_`` and ``recording_`` are used), an embedding
+        of the recording's nodes in slice-major order (``node = (e*T + t)*U + u``), or a
+        recorder (:class:`~mmphate.HiddenStateRecorder`, the Keras callback) during training:
+        then the view is live (:class:`~mmphate.explorer.LiveExplorer`) and grows with each
+        recorded epoch.
     recording : Recording, optional
         Required when ``source`` is an array; overrides the estimator's recording otherwise.
     intrastep : DataFrame [epoch, timestep, entropy] or array (E, T), optional
@@ -480,6 +502,14 @@ def view(
     chunk_bytes : int, optional
         Stream binary payloads larger than this in chunks of this size (default: above 10 MB,
         in chunks of 4 MiB).
+    model : MMPHATE, optional
+        Live views only: the unfitted estimator that embeds the recorder's epochs (default
+        ``MMPHATE(n_components=3, random_state=0, verbose=0)``).
+    follow_latest : bool, optional
+        Live views only: move the epoch slider to each new epoch (default True; a toggle in
+        the view).
+    entropy : bool, optional
+        Live views only: compute the intra-step entropy of each update (default True).
 
     Returns
     -------
@@ -502,7 +532,49 @@ def view(
     >>> mm = mmphate.MMPHATE(random_state=0).fit(recording)  # doctest: +SKIP
     >>> w = mmphate.view(mm, color_by="timestep")            # doctest: +SKIP
     >>> w.epoch = 20; w.selected_units                       # doctest: +SKIP
+    >>> live = mmphate.view(recorder)  # a HiddenStateRecorder; grows as it records  # doctest: +SKIP
     """
+    from ..record._snapshots import SnapshotRecorder
+
+    live_only = {"model": model, "follow_latest": follow_latest, "entropy": entropy}
+    if isinstance(source, SnapshotRecorder):
+        fixed = {
+            "recording": recording,
+            "intrastep": intrastep,
+            "interstep": interstep,
+            "clusters": clusters,
+            "epoch": epoch,
+            "timestep": timestep,
+            "selected_points": selected_points,
+            "epoch_range": epoch_range,
+            "timestep_range": timestep_range,
+        }
+        given = [k for k, v in fixed.items() if v is not None] + (["playing"] if playing else [])
+        if given:
+            raise ExplorerError(
+                f"a live view (source is a recorder) does not take {', '.join(given)}: its data "
+                "grow while training; set them on the returned widget once epochs are shown."
+            )
+        from ._live import LiveExplorer
+
+        return LiveExplorer(
+            source,
+            **{k: v for k, v in live_only.items() if v is not None},
+            color_by=color_by,
+            view=view,
+            selected_units=selected_units,
+            show_context=show_context,
+            height=height,
+            selection_mode=selection_mode,
+            title=title,
+            chunk_bytes=chunk_bytes,
+        )
+    given = [k for k, v in live_only.items() if v is not None]
+    if given:
+        raise ExplorerError(
+            f"{', '.join(given)} apply only to a live view (source a recorder); "
+            f"got a {type(source).__name__} source."
+        )
     return Explorer(
         source,
         recording,

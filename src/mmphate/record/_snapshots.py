@@ -381,7 +381,9 @@ class SnapshotRecorder:
             return pd.DataFrame(index=pd.Index([], dtype=np.int64, name="epoch"))
         return pd.DataFrame(self._history).set_index("epoch")
 
-    def to_recording(self, metadata: Mapping[str, Any] | None = None) -> Recording:
+    def to_recording(
+        self, metadata: Mapping[str, Any] | None = None, *, since: int | None = None
+    ) -> Recording:
         """The snapshots so far as a :class:`~mmphate.Recording`.
 
         Parameters
@@ -389,6 +391,9 @@ class SnapshotRecorder:
         metadata : mapping, optional
             More metadata, added to what the recorder describes of the layer and what was
             passed to its constructor.
+        since : int, optional
+            Only the snapshots at epochs ``>= since`` (a live view takes each new epoch this
+            way, without copying the earlier ones).
 
         Returns
         -------
@@ -402,22 +407,33 @@ class SnapshotRecorder:
         Raises
         ------
         ValueError
-            If no snapshot was taken yet.
+            If no snapshot was taken yet (at or after ``since``).
         """
         if not self._snapshots:
             raise ValueError(
                 "nothing recorded yet: call record(epoch, ...) at least once "
                 f"(snapshots are taken at epochs that are multiples of every={self.every})."
             )
-        hidden = np.stack(self._snapshots, axis=0)
+        n = len(self._snapshot_epochs)
+        first = 0
+        if since is not None:
+            since = check_int(since, "since")
+            first = int(np.searchsorted(np.asarray(self._snapshot_epochs[:n]), since))
+            if first >= n:
+                raise ValueError(
+                    f"no snapshot at or after epoch {since}; the last was at epoch "
+                    f"{self._snapshot_epochs[n - 1]}."
+                )
+        epochs = self._snapshot_epochs[first:n]
+        hidden = np.stack(self._snapshots[first:n], axis=0)
         history = self.history
-        metrics = history.loc[history.index.isin(self._snapshot_epochs)]
+        metrics = history.loc[history.index.isin(epochs)]
         info = self._layer_info()
         info.update(self.metadata)
         info.update(check_metadata(metadata))
         return Recording(
             hidden,
-            epochs=self._snapshot_epochs,
+            epochs=epochs,
             units=self._units,
             valid=self._valid,
             sample_labels=self.sample_labels,
