@@ -87,8 +87,12 @@ function render({ model, el }) {
     const onScene = (s, requestRender) => {
       scene = s;
       if (camera) {
-        writeCamera(s, camera);
-        requestRender();
+        // the app is still being built (a camera change redraws): restore once it is
+        queueMicrotask(() => {
+          if (disposed || scene !== s) return;
+          writeCamera(s, camera);
+          requestRender();
+        });
       }
     };
     disposeApp = mountExplorer({ model, el, root, data, height, on, signal: mountAbort.signal, onScene });
@@ -106,6 +110,7 @@ function render({ model, el }) {
 
   const load = (camera, keepEpoch = null) => {
     mountAbort = new AbortController();
+    if (live) root.dataset.revision = String(model.get("_revision") || 0); // the data drawn
     const shape = model.get("_shape") || [];
     if (live && shape.length !== 3) {
       root.dataset.epochs = "0";

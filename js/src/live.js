@@ -35,13 +35,12 @@ export class LiveBar {
     this.sync();
   }
 
-  /** Show the model's toggle, status and revision. */
+  /** Show the model's toggle and status. */
   sync() {
     const follow = this.model.get("follow_latest") !== false;
     this.follow.checked = follow;
     this.root.dataset.follow = follow ? "true" : "false";
     this.status.textContent = String(this.model.get("live_status") || "");
-    this.root.dataset.revision = String(this.model.get("_revision") || 0);
   }
 }
 

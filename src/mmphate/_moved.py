@@ -37,7 +37,7 @@ MOVED = {
     "baselines": "analysis._baselines",
     "metrics": "analysis._metrics",
     "compare": "analysis._compare",
-    "widget": "explorer._widget",
+    "widget": "explorer",
     "export": "explorer._export",
 }
 

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.utils.metadata_routing import UNUSED
 
 from .._validate import (
     InvalidParameterError,
@@ -170,6 +171,14 @@ class MMPHATE(BaseEstimator):
     >>> Y.shape
     (400, 2)
     """
+
+    # partial_fit's keyword options are settings, not per-sample metadata: no metadata routing
+    # (and so no generated ``set_partial_fit_request``)
+    __metadata_request__partial_fit = {
+        "X_new": UNUSED,
+        "drift_threshold": UNUSED,
+        "background": UNUSED,
+    }
 
     def __init__(
         self,

@@ -16,7 +16,7 @@ __getattr__, __dir__, __all__ = attach(
     __name__,
     {
         "Explorer": "._widget",
-        "view": "._widget",
+        "view": "._view",
         "LiveExplorer": "._live",
         "CompareView": "._compare",
         "ComparePanel": "._compare",
@@ -40,4 +40,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._live import LiveExplorer
     from ._page import standalone_html
     from ._pythreejs import to_pythreejs
-    from ._widget import Explorer, view
+    from ._view import view
+    from ._widget import Explorer

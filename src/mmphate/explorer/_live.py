@@ -28,8 +28,7 @@ import pandas as pd
 import traitlets
 
 from .._validate import check_bool, check_number, describe
-from ..record import Recording
-from ..record._snapshots import SnapshotRecorder
+from ..record import Recording, SnapshotRecorder
 from ._checks import ExplorerError, check_arguments, check_extra_arguments, check_height
 from ._widget import Explorer
 
@@ -260,9 +259,8 @@ class LiveExplorer(Explorer):
         self._latency.append(
             {"epoch": last, "epochs": int(shown.n_epochs), "seconds": seconds, "refit": refitted}
         )
-        self.live_status = (
-            f"{shown.n_epochs} epochs (last {last}); updated in {seconds:.2f} s"
-            + ("; refitted" if refitted else "")
+        self.live_status = f"{shown.n_epochs} epochs (last {last}); updated in {seconds:.2f} s" + (
+            "; refitted" if refitted else ""
         )
 
     def _show(self, embedding: np.ndarray, rec: Recording, intra: Any) -> None:

@@ -25,6 +25,7 @@ __getattr__, __dir__, __all__ = attach(
         "PADDING_MODES": "._recording",
         "RECORDING_FORMAT": "._format",
         "RECORDING_VERSION": "._format",
+        "SnapshotRecorder": "._snapshots",
         "HiddenStateRecorder": ".torch",
         "HiddenStateCallback": ".keras",
         "load_dataset": ".datasets",
@@ -44,6 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
         embedding_frame,
         fill_padding,
     )
+    from ._snapshots import SnapshotRecorder
     from .datasets import load_dataset, synthetic_recording
     from .keras import HiddenStateCallback
     from .torch import HiddenStateRecorder
