@@ -177,7 +177,7 @@ ANALYSES = {
             kw.pop("embedding", EMB), kw.pop("recording", REC), **kw
         ),
         {
-            "estimator": st.sampled_from(["histogram", "knn", "kde"]),
+            "estimator": st.sampled_from(["coarse", "histogram", "knn", "kde"]),
             "bins": st.one_of(st.integers(-1, 40), st.lists(st.integers(0, 6), max_size=4)),
             "k": st.integers(-1, 8),
             "grid_range": st.one_of(
@@ -297,7 +297,7 @@ ANALYSES = {
 
 VALID_ANALYSES = {
     "intrastep_entropy": {
-        "estimator": st.sampled_from(["histogram", "knn"]),
+        "estimator": st.sampled_from(["coarse", "histogram", "knn"]),
         "bins": st.one_of(st.integers(1, 40), st.lists(st.integers(1, 6), min_size=3, max_size=3)),
         "k": st.integers(1, 5),
         "grid_range": st.one_of(st.none(), st.just("robust"), st.just((-3.0, 3.0))),
