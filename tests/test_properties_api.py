@@ -614,6 +614,7 @@ TRAIN_BAD = {
     "weight_decay": st.sampled_from([-1e-3, float("nan")]),
     "grad_clip": st.sampled_from([0.0, -1.0, float("inf")]),
     "n_trace": st.sampled_from([0, 2.5]),
+    "val_fraction": st.sampled_from([0.0, 1.0, -0.1, float("nan"), "0.2"]),
     "seed": st.sampled_from([-1, 1.7, "0"]),
     "num_threads": st.sampled_from([0, 1.5]),
     "record_every": st.sampled_from([-1, 0.5]),
