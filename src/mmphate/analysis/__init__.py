@@ -1,6 +1,8 @@
 """Analyses of any node embedding (MM-PHATE's or a baseline's): intra- and inter-step entropy,
 training phases, entropy against performance, high-information units and their ablation, unit
-clusters, baseline embeddings, quality metrics and method comparison.
+clusters, baseline embeddings, quality metrics (among them variance between and within units,
+within-unit DEMaP and temporal stability), method comparison and MM-PHATE's sensitivity to its
+diffusion time ``t`` and potential ``gamma``.
 
 Compute only: nothing here imports :mod:`mmphate.explorer`.  t-SNE and UMAP baselines need
 ``mmphate[baselines]``; ablation needs ``mmphate[torch]``.
@@ -39,7 +41,12 @@ __getattr__, __dir__, __all__ = attach(
         "node_features": "._baselines",
         "BASELINES": "._baselines",
         "compare_methods": "._compare",
+        "sensitivity": "._compare",
         "METHODS": "._compare",
+        "variance_partition": "._stability",
+        "demap_within": "._stability",
+        "temporal_stability": "._stability",
+        "StabilityResult": "._stability",
         **{name: "._metrics" for name in _METRICS},
     },
 )
@@ -48,7 +55,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._ablation import AblationResult, ablation_test
     from ._baselines import BASELINES, embed_baseline, node_features
     from ._clusters import ClusterResult, cluster_units
-    from ._compare import METHODS, compare_methods
+    from ._compare import METHODS, compare_methods, sensitivity
     from ._entropy import interstep_entropy, intrastep_entropy
     from ._metrics import (
         demap,
@@ -59,5 +66,11 @@ if TYPE_CHECKING:  # pragma: no cover
         trustworthiness_continuity,
     )
     from ._phases import PhaseResult, Segment, training_phases
+    from ._stability import (
+        StabilityResult,
+        demap_within,
+        temporal_stability,
+        variance_partition,
+    )
     from ._stats import entropy_vs_performance
     from ._units import rank_units

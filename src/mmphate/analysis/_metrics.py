@@ -363,6 +363,31 @@ def demap(
         raise ValueError(
             f"ground truth must be (N, q) with N = {emb.shape[0]} rows in node order; got {Z.shape}."
         )
+    rho, missing, pairs = geodesic_spearman(emb, Z, n_neighbors, max_samples, random_state)
+    if missing:
+        warnings.warn(
+            f"{missing} of {pairs} pairs are in different components of the ground-truth "
+            f"k-NN graph and are left out; raise n_neighbors to connect it.",
+            stacklevel=2,
+        )
+    return rho
+
+
+def geodesic_spearman(
+    emb: np.ndarray,
+    Z: np.ndarray,
+    n_neighbors: int,
+    max_samples: int | None,
+    random_state: int | None,
+) -> tuple[float, int, int]:
+    """Spearman(geodesic distance in a k-NN graph of ``Z``, Euclidean distance in ``emb``).
+
+    The DEMaP core (internal): the graph is the symmetrised k-NN graph of *all* rows of ``Z``
+    (Euclidean edge lengths); geodesics are computed from a seeded subset of ``max_samples``
+    rows and the pairs among that subset are scored.  Returns ``(rho, pairs left out because
+    they lie in different components, pairs)``; ``rho`` is NaN with fewer than 3 pairs or when
+    either set of distances is constant.
+    """
     N = Z.shape[0]
     knn = NearestNeighbors(n_neighbors=min(n_neighbors, N - 1)).fit(Z)
     G = knn.kneighbors_graph(mode="distance")
@@ -373,15 +398,10 @@ def demap(
     g = geo[iu]
     d = np.sqrt(((emb[idx][:, None, :] - emb[idx][None, :, :]) ** 2).sum(-1))[iu]
     ok = np.isfinite(g)
-    if not ok.all():
-        warnings.warn(
-            f"{(~ok).sum()} of {len(g)} pairs are in different components of the ground-truth "
-            f"k-NN graph and are left out; raise n_neighbors to connect it.",
-            stacklevel=2,
-        )
-    if ok.sum() < 3:
-        return float("nan")
-    return float(stats.spearmanr(g[ok], d[ok])[0])
+    missing = int((~ok).sum())
+    if ok.sum() < 3 or np.ptp(d[ok]) == 0 or np.ptp(g[ok]) == 0:  # no ranking to correlate
+        return float("nan"), missing, len(g)
+    return float(stats.spearmanr(g[ok], d[ok])[0]), missing, len(g)
 
 
 def knn_overlap(a: np.ndarray, b: np.ndarray, k: int = 10, idx: np.ndarray | None = None) -> float:

@@ -341,7 +341,7 @@ class MMPHATE(BaseEstimator):
         self.timings_ = {}
         if not hasattr(self, "n_kernel_builds_"):
             self.n_kernel_builds_ = 0
-        for attr in ("_seed_base", "_op_key", "_t_key", "_emb_key"):
+        for attr in ("_seed_base", "_op_key", "_t_key", "_emb_key", "_incremental"):
             if hasattr(self, attr):
                 delattr(self, attr)
         self._build_kernel()
@@ -439,6 +439,7 @@ class MMPHATE(BaseEstimator):
                 pot = _emb.potential(self._P_t, self.gamma)
                 with _quiet_phate(self.verbose):
                     Y = _emb.mds(pot, self.n_components, self.mds_solver, self._seed(2))
+                self._landmark_embedding = Y
                 tr = self.operator_.transitions
                 self.embedding_ = np.asarray(tr @ Y if tr is not None else Y, dtype=np.float64)
             self._emb_key = emb_key
@@ -484,6 +485,52 @@ class MMPHATE(BaseEstimator):
             self._build_kernel()
         self._run_stages()
         return self.embedding_
+
+    def partial_fit(
+        self, X_new: Any, y: Any = None, *, drift_threshold: float = 0.2, background: bool = True
+    ) -> MMPHATE:
+        """Append epochs to the fitted model without refitting it (on an unfitted one: ``fit``).
+
+        New nodes are placed through the fitted landmarks; fitted nodes keep their
+        coordinates.  Once ``drift`` (share of the appended nodes' interstep affinity on
+        appended rather than fitted nodes) exceeds ``drift_threshold``, a refit on all
+        epochs starts in a background thread; the next call or :meth:`wait_refit` swaps it
+        in, Procrustes-aligned.  See :mod:`mmphate.engine._incremental`.  Thread safe.
+
+        Parameters
+        ----------
+        X_new : array (epochs_new, timesteps, units, samples) or Recording
+            Same timesteps, units and trace samples as the fitted data (else ``ValueError``);
+            a Recording's epochs must follow the fitted ones (arrays continue the numbering).
+        y : ignored
+        drift_threshold : float in [0, 1], default 0.2
+        background : bool, default True
+            False: refit within this call when the threshold is passed.
+
+        Returns
+        -------
+        self
+            ``embedding_`` covers every epoch so far; ``partial_info_``: ``drift``,
+            ``refit_pending``, ``refitted``, ``alignment_disparity`` (Procrustes, before vs
+            after a swap), ``n_epochs``, ``fitted_epochs``, ``seconds``.
+        """
+        from ._incremental import partial_fit
+
+        return partial_fit(self, X_new, drift_threshold, background)
+
+    def wait_refit(self, timeout: float | None = None) -> bool:
+        """Wait for a pending refit and swap it in (the next starts if drift stays past the threshold).
+
+        Returns True if a refit was swapped in, False if none was pending.
+
+        Parameters
+        ----------
+        timeout : float or None
+            Seconds to wait at most (then ``TimeoutError``); None: no limit.
+        """
+        from ._incremental import wait_refit
+
+        return wait_refit(self, timeout)
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
         """Fit and return the embedding, shape ``(epochs * timesteps * units, n_components)``."""

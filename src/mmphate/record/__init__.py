@@ -21,6 +21,7 @@ __getattr__, __dir__, __all__ = attach(
         "check_hidden": "._recording",
         "fill_padding": "._recording",
         "embedding_frame": "._recording",
+        "concat_epochs": "._recording",
         "PADDING_MODES": "._recording",
         "RECORDING_FORMAT": "._format",
         "RECORDING_VERSION": "._format",
@@ -35,7 +36,14 @@ __getattr__, __dir__, __all__ = attach(
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._format import RECORDING_FORMAT, RECORDING_VERSION
-    from ._recording import PADDING_MODES, Recording, check_hidden, embedding_frame, fill_padding
+    from ._recording import (
+        PADDING_MODES,
+        Recording,
+        check_hidden,
+        concat_epochs,
+        embedding_frame,
+        fill_padding,
+    )
     from .datasets import load_dataset, synthetic_recording
     from .keras import HiddenStateCallback
     from .torch import HiddenStateRecorder

@@ -56,6 +56,7 @@ __all__ = [
     "fill_padding",
     "check_hidden",
     "embedding_frame",
+    "concat_epochs",
     "PADDING_MODES",
     "RECORDING_FORMAT",
     "RECORDING_VERSION",
@@ -520,6 +521,79 @@ class Recording:
 
 
 _COMPONENTS = ("x", "y", "z")
+
+
+def concat_epochs(first: Recording, second: Recording) -> Recording:
+    """``first`` followed by the epochs of ``second``: one Recording over both.
+
+    The two must share the timesteps, unit ids, trace samples (count, ``valid`` mask,
+    ``sample_labels``, ``class_names``), and every epoch of ``second`` must come after the
+    last of ``first`` (epochs stay strictly increasing).  Metrics rows are concatenated
+    (columns missing on one side are NaN there); metadata is ``first``'s, updated by
+    ``second``'s.
+
+    Parameters
+    ----------
+    first : Recording
+        The earlier epochs.
+    second : Recording
+        The epochs to append.
+
+    Returns
+    -------
+    Recording
+
+    Raises
+    ------
+    ValueError
+        Naming the first axis or field on which the two differ.
+    """
+    a, b = first, second
+    if a.shape[1:] != b.shape[1:]:
+        raise ValueError(
+            f"the appended epochs must have shape (epochs, {a.n_timesteps}, {a.n_units}, "
+            f"{a.n_samples}) like the recording; got {b.shape}."
+        )
+    for name in ("timesteps", "units"):
+        if not np.array_equal(getattr(a, name), getattr(b, name)):
+            raise ValueError(
+                f"the appended epochs have other {name} than the recording: "
+                f"{getattr(b, name).tolist()[:10]} vs {getattr(a, name).tolist()[:10]}."
+            )
+    same_valid = (a.valid is None and b.valid is None) or (
+        a.valid is not None and b.valid is not None and np.array_equal(a.valid, b.valid)
+    )
+    same_labels = (a.sample_labels is None and b.sample_labels is None) or (
+        a.sample_labels is not None
+        and b.sample_labels is not None
+        and np.array_equal(a.sample_labels, b.sample_labels)
+    )
+    if not (same_valid and same_labels and a.class_names == b.class_names):
+        raise ValueError(
+            "the appended epochs must be recorded on the same trace samples (same valid mask, "
+            "sample_labels and class_names) as the recording."
+        )
+    if b.epochs[0] <= a.epochs[-1]:
+        raise ValueError(
+            f"the appended epochs must come after the recording's last epoch {int(a.epochs[-1])}; "
+            f"got epochs starting at {int(b.epochs[0])}."
+        )
+    metrics = pd.concat([a.metrics, b.metrics]) if len(b.metrics.columns) else a.metrics
+    return Recording(
+        np.concatenate([a.hidden, b.hidden]),
+        epochs=np.concatenate([a.epochs, b.epochs]),
+        timesteps=a.timesteps,
+        units=a.units,
+        valid=a.valid,
+        sample_labels=a.sample_labels,
+        class_names=a.class_names,
+        metrics=metrics.reindex(
+            pd.Index(np.concatenate([a.epochs, b.epochs]), name="epoch")
+        ).dropna(how="all")
+        if len(metrics.columns)
+        else None,
+        metadata={**a.metadata, **b.metadata},
+    )
 
 
 def embedding_frame(embedding: Any, recording: Recording) -> pd.DataFrame:
