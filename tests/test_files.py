@@ -225,6 +225,17 @@ def test_result_folder_replaces_only_results(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "file", "mine"]
 
 
+def test_result_folder_keeps_entropy_tables_exactly_with_units_and_estimator(tmp_path):
+    rec = _rec()
+    a = analyse(_emb(rec), rec)
+    back = read_result(write_result(a, tmp_path / "res"))
+    for name in ("intrastep", "interstep"):
+        written, read = getattr(a, name), getattr(back, name)
+        assert read.equals(written)  # floats survive the CSV exactly
+        assert read.attrs["units"] == "bits" and read.attrs["estimator"] == "coarse"
+        assert read.attrs == written.attrs
+
+
 def test_a_failed_result_write_leaves_the_previous_folder(tmp_path, monkeypatch):
     rec = _rec()
     out = tmp_path / "res"

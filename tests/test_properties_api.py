@@ -177,7 +177,7 @@ ANALYSES = {
             kw.pop("embedding", EMB), kw.pop("recording", REC), **kw
         ),
         {
-            "estimator": st.sampled_from(["histogram", "knn", "kde"]),
+            "estimator": st.sampled_from(["coarse", "histogram", "knn", "kde"]),
             "bins": st.one_of(st.integers(-1, 40), st.lists(st.integers(0, 6), max_size=4)),
             "k": st.integers(-1, 8),
             "grid_range": st.one_of(
@@ -297,7 +297,7 @@ ANALYSES = {
 
 VALID_ANALYSES = {
     "intrastep_entropy": {
-        "estimator": st.sampled_from(["histogram", "knn"]),
+        "estimator": st.sampled_from(["coarse", "histogram", "knn"]),
         "bins": st.one_of(st.integers(1, 40), st.lists(st.integers(1, 6), min_size=3, max_size=3)),
         "k": st.integers(1, 5),
         "grid_range": st.one_of(st.none(), st.just("robust"), st.just((-3.0, 3.0))),
@@ -614,6 +614,7 @@ TRAIN_BAD = {
     "weight_decay": st.sampled_from([-1e-3, float("nan")]),
     "grad_clip": st.sampled_from([0.0, -1.0, float("inf")]),
     "n_trace": st.sampled_from([0, 2.5]),
+    "val_fraction": st.sampled_from([0.0, 1.0, -0.1, float("nan"), "0.2"]),
     "seed": st.sampled_from([-1, 1.7, "0"]),
     "num_threads": st.sampled_from([0, 1.5]),
     "record_every": st.sampled_from([-1, 0.5]),

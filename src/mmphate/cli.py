@@ -173,8 +173,8 @@ def _add_estimator_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--bins",
         type=_int_option(1, 1000),
-        default=10,
-        help="histogram bins per axis for entropy (10)",
+        default=6,
+        help="entropy grid cells per axis (6)",
     )
 
 

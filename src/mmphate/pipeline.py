@@ -43,7 +43,9 @@ class Analysis:
     recording : Recording
     embedding : numpy.ndarray, shape (nodes, 2 | 3), slice-major node order
     intrastep, interstep : pandas.DataFrame
-        Entropy tables (bits): ``[epoch, timestep, entropy]`` and ``[epoch, unit, entropy]``.
+        Entropy tables (bits): ``[epoch, timestep, entropy]`` and ``[epoch, unit, entropy]``;
+        their ``attrs`` state the units, the estimator and its parameters (kept in
+        ``result.json`` by :func:`write_result`).
     clusters : pandas.DataFrame
         ``[unit, cluster]``.
     statistics : pandas.DataFrame or None
@@ -70,7 +72,7 @@ def analyse(
     embedding: Any,
     recording: Recording,
     *,
-    bins: int = 10,
+    bins: int = 6,
     tolerance: int = 2,
     random_state: int | None = 0,
     params: dict[str, Any] | None = None,
@@ -82,7 +84,8 @@ def analyse(
     embedding : array (nodes, d) or fitted MMPHATE
     recording : Recording
     bins : int
-        Histogram bins per axis for both entropies.
+        Grid cells per axis for both entropies (the resolution of the default
+        estimator of :func:`~mmphate.intrastep_entropy`).
     tolerance : int
         Epochs within which the entropy change point and the validation-loss
         minimum count as coinciding.
@@ -233,6 +236,11 @@ def write_result(analysis: Analysis, directory: str | os.PathLike[str]) -> Path:
         "n_components": int(analysis.embedding.shape[1]),
         "phases": analysis.phases,
         "params": analysis.params,
+        # units, estimator and its parameters of each entropy table (CSV keeps no attrs)
+        "entropy": {
+            "intrastep": dict(getattr(analysis.intrastep, "attrs", {})),
+            "interstep": dict(getattr(analysis.interstep, "attrs", {})),
+        },
     }
     try:
         json.dumps(meta, default=_json_default)
@@ -282,7 +290,9 @@ def _read_table(
         _check_entry(root, name, entry, data)
     try:
         # ids as written: a converter keeps "NA", "nan" or "" unit ids as strings
-        table = pd.read_csv(io.BytesIO(data), converters={c: str for c in strings})
+        table = pd.read_csv(
+            io.BytesIO(data), converters={c: str for c in strings}, float_precision="round_trip"
+        )
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ValueError(
             f"{printable(path)} is not a readable CSV table ({type(exc).__name__}); rerun "
@@ -451,6 +461,11 @@ def read_result(directory: str | os.PathLike[str]) -> Analysis:
     params = meta.get("params", {})
     if not isinstance(phases, dict) or not isinstance(params, dict):
         raise ValueError(f"{printable(meta_path)}: 'phases' and 'params' must be JSON objects.")
+    described = meta.get("entropy", {})
+    for key, t in (("intrastep", intra), ("interstep", inter)):
+        attrs = described.get(key) if isinstance(described, dict) else None
+        if isinstance(attrs, dict):
+            t.attrs.update(attrs)
     return Analysis(
         recording=recording,
         embedding=embedding.astype(np.float32),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -37,9 +39,10 @@ def test_training_is_deterministic_and_restores_global_state():
 
 
 def test_recording_contents_and_record_every(tmp_path):
-    model, rec = train_classifier(
+    res = train_classifier(
         "basic_motions", hidden_size=6, epochs=5, record_every=2, n_trace=12, verbose=False
     )
+    model, rec = res
     assert isinstance(model, SequenceClassifier) and isinstance(rec, Recording)
     assert not model.training
     assert rec.epochs.tolist() == [0, 2, 4, 5]
@@ -50,20 +53,20 @@ def test_recording_contents_and_record_every(tmp_path):
     assert np.bincount(rec.sample_labels).tolist() == [3, 3, 3, 3]  # class-balanced trace
     assert rec.metadata["kind"] == "lstm" and rec.metadata["dataset"] == "basic_motions"
     ds = load_basic_motions()
-    idx = rec.metadata["trace_index"]
-    np.testing.assert_array_equal(rec.sample_labels, ds.y_test[idx])
+    idx = rec.metadata["trace_index"]  # validation samples, indexed into the training split
+    assert rec.metadata["trace_split"] == "validation"
+    np.testing.assert_array_equal(rec.sample_labels, ds.y_train[idx])
     # the last snapshot is the trained model's hidden state on the trace samples
     with torch.no_grad():
-        x = (torch.as_tensor(ds.X_test[idx]) - model.input_mean) / model.input_std
+        x = (torch.as_tensor(ds.X_train[idx]) - model.input_mean) / model.input_std
         states = model.rnn(x)[0].numpy().transpose(1, 2, 0)
     np.testing.assert_allclose(rec.hidden[-1], states, atol=1e-5, rtol=0)
     # metadata is JSON: the recording saves and loads unchanged
     rec.save(tmp_path / "run.mmphate")
     assert Recording.load(tmp_path / "run.mmphate").equals(rec)
-    # the logged accuracy is what evaluate() measures
-    assert rec.metrics.loc[5, "val_accuracy"] == pytest.approx(
-        evaluate(model, ds.X_test, ds.y_test)
-    )
+    # the logged accuracy is what evaluate() measures on the validation set
+    X_val, y_val, _ = res.split("validation")
+    assert rec.metrics.loc[5, "val_accuracy"] == pytest.approx(evaluate(res.model, X_val, y_val))
 
 
 def test_no_recording():
@@ -77,9 +80,46 @@ def test_variable_length_dataset_gives_valid_mask():
     res = train_classifier(ds, kind="rnn", hidden_size=8, epochs=1, n_trace=18, verbose=False)
     rec = res.recording
     assert rec.shape == (2, 29, 8, 18)
-    lengths = ds.lengths_test[res.trace_index]
+    lengths = ds.lengths_train[res.trace_index]
     np.testing.assert_array_equal(rec.valid, np.arange(29)[:, None] < lengths[None, :])
     assert np.bincount(rec.sample_labels).tolist() == [2] * 9
+    X, y, lengths_val = res.split("validation")
+    assert len(X) == len(y) == len(lengths_val) == 9 * 8  # 30 per class, a quarter rounded up
+
+
+def test_validation_split_is_stratified_seeded_and_the_test_split_is_never_used():
+    ds = load_basic_motions()
+    # a test split of NaN: any use of it in training would show in the metrics or the model
+    poisoned = dataclasses.replace(ds, X_test=np.full_like(ds.X_test, np.nan))
+    res = train_classifier(poisoned, hidden_size=4, epochs=2, seed=5, verbose=False)
+    assert np.isfinite(res.history.to_numpy()).all()
+    assert all(torch.isfinite(p).all() for p in res.model.parameters())
+    train, val = res.train_index, res.val_index
+    assert len(np.intersect1d(train, val)) == 0
+    assert sorted(np.concatenate([train, val]).tolist()) == list(range(len(ds.y_train)))
+    assert np.bincount(ds.y_train[val]).tolist() == [3, 3, 3, 3]  # 10 per class, a quarter
+    assert set(res.trace_index.tolist()) <= set(val.tolist())
+    assert res.recording.n_samples == len(val)  # trace: the whole validation set by default
+    X_test, y_test, lengths = res.split("test")
+    assert X_test is poisoned.X_test and y_test is ds.y_test and lengths is None
+    X_train, y_train, _ = res.split("train")
+    np.testing.assert_array_equal(X_train, ds.X_train[train])
+    np.testing.assert_array_equal(y_train, ds.y_train[train])
+    # seeded: the same seed gives the same split, another seed another one
+    again = train_classifier(ds, hidden_size=4, epochs=1, seed=5, record_every=0, verbose=False)
+    np.testing.assert_array_equal(again.val_index, val)
+    other = train_classifier(ds, hidden_size=4, epochs=1, seed=6, record_every=0, verbose=False)
+    assert not np.array_equal(other.val_index, val)
+    half = train_classifier(
+        ds, hidden_size=4, epochs=1, val_fraction=0.5, record_every=0, verbose=False
+    )
+    assert np.bincount(ds.y_train[half.val_index]).tolist() == [5, 5, 5, 5]
+    assert half.params["val_fraction"] == 0.5
+    for bad in (0, 1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="val_fraction"):
+            train_classifier(ds, epochs=1, val_fraction=bad, verbose=False)
+    with pytest.raises(ValueError, match="name must be one of"):
+        res.split("val")
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
@@ -149,7 +189,9 @@ def test_trained_recording_is_embedded_by_mmphate():
     res = train_classifier(
         "basic_motions", kind="lstm", hidden_size=8, epochs=10, n_trace=12, verbose=False
     )
-    assert res.history["val_accuracy"].iloc[-1] > 0.5  # it learned something
+    # it learned something: chance is 0.25 on 12 validation samples
+    assert res.history["val_accuracy"].iloc[-1] >= 0.5
+    assert res.history["val_loss"].iloc[-1] < res.history["val_loss"].iloc[0] - 0.3
     rec = res.recording.select(timesteps=list(range(0, 100, 20)))
     op = mmphate.MMPHATE(random_state=0, verbose=0)
     emb = op.fit_transform(rec)

@@ -9,19 +9,43 @@ These are *our* definitions (the MM-PHATE paper does not publish its own):
   ``u``'s ``T`` positions within epoch ``e``: how much that unit's representation
   moves through the sequence.
 
-Two estimators are offered:
+Three estimators are offered, all in bits and all on one grid fixed over the
+*whole* embedding (``bins`` cells per axis between the 5th and 95th percentiles
+of every axis widened by a quarter of their distance on each side, or
+``grid_range``), so values compare across epochs, timesteps and units:
 
-``"histogram"`` (default)
-    One grid fixed over the *whole* embedding (``bins`` cells per axis between
-    the embedding's minimum and maximum, or ``grid_range``), so values compare
-    across epochs, timesteps and units.  A discrete (plug-in) entropy: it lies between 0 (all
-    points in one cell) and ``log2(min(n, cells))``.
+``"coarse"`` (default)
+    The entropy of the group at the grid's resolution, ``-E log2 P(ball of one
+    cell's volume around a point)``, estimated so that it hardly depends on the
+    number of points ``n``.  Lengths are measured in cells; ``r0`` is the radius
+    of a ball of one cell's volume.  A point whose ``k``-th neighbour lies within
+    ``r0`` counts its ``m`` neighbours within ``r0`` and adds
+    ``psi(n) - psi(m + 1)`` nats (the harmonic-number estimator of ``-log p``,
+    whose bias falls exponentially with ``n``); a point whose ``k``-th neighbour
+    lies at ``r > r0`` adds ``psi(n) - psi(k)`` (Kozachenko-Leonenko) plus the
+    log of how much more of the *whole embedding* lies within ``r`` than within
+    ``r0`` around it (every j-th node, at most ``_REFERENCE_POINTS``): small
+    groups borrow the embedding's local shape instead of assuming a full-
+    dimensional density.  It is 0 for a group on one point, never negative, and
+    about ``log2(c)`` for a group spread evenly over ``c`` cells' worth of volume.
+    Between groups of 16 and of 128 points drawn from one distribution its mean
+    moved by at most 2% (Gaussians and uniforms in 2-D and 3-D, a mixture, and
+    the nodes of 2-D and 3-D MM-PHATE embeddings of trained networks; the
+    plug-in histogram, by 22-42%).  It assumes a small group's neighbourhood is
+    shaped like the embedding around it; a unit's trajectory (a thin curve in a
+    crowded embedding) is not, and its inter-step entropy at 16 timesteps was
+    about 0.1-0.15 bits (25%) above that at 100 when both are near 0.5 bits.
+``"histogram"``
+    The plug-in entropy of the cell counts: between 0 (all points in one cell)
+    and ``log2(min(n, cells))``.  It grows with the number of points ``n`` (a
+    group of 16 points cannot have more than 4 bits), so groups of different
+    sizes do not compare: use it for equal-sized groups only.
 ``"knn"``
     The Kozachenko-Leonenko k-nearest-neighbour estimator of *differential*
-    entropy, converted to bits.  Unlike the histogram it has no grid, but it is a
-    differential entropy: it depends on the embedding's scale and can be
-    negative.  Coincident points are given a distance floor (see ``_KNN_FLOOR``),
-    so a group collapsed onto one point has a very negative, finite value.
+    entropy, converted to bits, in the embedding's own units (no grid): it
+    depends on the embedding's scale and can be negative.  Coincident points are
+    given a distance floor (see ``_KNN_FLOOR``), so a group collapsed onto one
+    point has a very negative, finite value.
 
 Any embedding works: MM-PHATE's ``embedding_`` or a baseline's, as long as its
 rows are the nodes in slice-major order, ``node = (e * T + t) * U + u``.
@@ -34,6 +58,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 from scipy.special import digamma, gammaln
 
 from .._validate import (
@@ -48,7 +73,14 @@ from .._validate import (
 
 __all__ = ["intrastep_entropy", "interstep_entropy", "node_layout", "check_embedding"]
 
-_ESTIMATORS = ("histogram", "knn")
+_ESTIMATORS = ("coarse", "histogram", "knn")
+# the default ("robust") grid on every axis: the 5th to 95th percentiles, widened on each side
+# by a quarter of their distance (for a Gaussian about the 0.7th to 99.3th percentiles); one
+# epoch of 20 spread out 3x then moves the other epochs' mean entropy by about 2%
+_ROBUST_PERCENTILES = (5.0, 95.0)
+_ROBUST_WIDEN = 0.25
+# at most this many nodes (every j-th) describe the whole embedding's shape for "coarse"
+_REFERENCE_POINTS = 5000
 # distance floor of the k-NN estimator, relative to the embedding's extent
 _KNN_FLOOR = 1e-9
 # elements per chunk in batched pairwise-distance computations
@@ -137,8 +169,9 @@ def _grid_bounds(emb: np.ndarray, grid_range: Any) -> tuple[np.ndarray, np.ndarr
     if isinstance(grid_range, str):
         if grid_range != "robust":
             raise ValueError(f"grid_range must be None, 'robust' or bounds; got {grid_range!r}.")
-        lo, hi = np.percentile(emb, [0.5, 99.5], axis=0)
-        return lo, hi
+        lo, hi = np.percentile(emb, _ROBUST_PERCENTILES, axis=0)
+        pad = _ROBUST_WIDEN * (hi - lo)
+        return lo - pad, hi + pad
     r = np.asarray(grid_range, dtype=np.float64)
     try:
         r = np.broadcast_to(r, (d, 2))
@@ -203,6 +236,54 @@ def _knn_entropy(points: np.ndarray, k: int, floor: float) -> np.ndarray:
     return h_nats / np.log(2.0)
 
 
+def _coarse_entropy(points: np.ndarray, k: int, reference: np.ndarray | None = None) -> np.ndarray:
+    """Entropy (bits) at the resolution of one cell of each group in ``points`` (G, n, d).
+
+    ``points`` are in cell units (one grid cell is the unit cube).  Each point's
+    radius is its ``k``-th neighbour distance or ``r0`` (a ball of unit volume),
+    whichever is larger; ``m`` counts the neighbours within it.  A radius above
+    ``r0`` is brought down to ``r0`` by the fraction of ``reference`` points
+    (the whole embedding) within ``r0`` of those within the radius, or, without
+    a reference, by ``(r0 / radius) ** d``.
+    """
+    G, n, d = points.shape
+    if n == 1:
+        return np.zeros(G)
+    k = min(k, n - 1)
+    log_vd = (d / 2.0) * np.log(np.pi) - gammaln(d / 2.0 + 1.0)
+    r0_sq = np.exp(-2.0 * log_vd / d)
+    rad_sq = np.empty((G, n))
+    m = np.empty((G, n))
+    chunk = max(1, _CHUNK_ELEMENTS // (n * n))
+    idx = np.arange(n)
+    for start in range(0, G, chunk):
+        p = points[start : start + chunk]
+        sq = np.einsum("gnd,gnd->gn", p, p)
+        d2 = sq[:, :, None] + sq[:, None, :] - 2.0 * np.einsum("gnd,gmd->gnm", p, p)
+        np.maximum(d2, 0.0, out=d2)
+        d2[:, idx, idx] = np.inf
+        kth = np.partition(d2, k - 1, axis=2)[:, :, k - 1]
+        r = np.maximum(kth, r0_sq)
+        rad_sq[start : start + chunk] = r
+        m[start : start + chunk] = (d2 <= r[:, :, None] * (1.0 + 1e-9)).sum(axis=2)
+    if reference is None:
+        shrink = (d / 2.0) * np.log(rad_sq / r0_sq)
+    else:
+        shrink = np.zeros((G, n))
+        wide = rad_sq > r0_sq
+        if wide.any():
+            tree = cKDTree(reference)
+            x = points[wide]
+            outer = tree.query_ball_point(x, np.sqrt(rad_sq[wide]) * (1 + 1e-9), return_length=True)
+            inner = tree.query_ball_point(x, np.sqrt(r0_sq), return_length=True)
+            shrink[wide] = np.log((1.0 + outer) / (1.0 + inner))
+    # a ball of the fixed radius r0: H(n-1) - H(m) estimates -log of its mass with a bias that
+    # falls exponentially in n (0 for a collapsed group); a k-th neighbour ball: psi(n) - psi(k)
+    fixed = rad_sq <= r0_sq
+    terms = digamma(n) - digamma(np.where(fixed, m + 1, m)) + shrink
+    return terms.mean(axis=1) / np.log(2.0)
+
+
 def _entropy(
     embedding: Any,
     recording: Any,
@@ -211,13 +292,20 @@ def _entropy(
     bins: int | Sequence[int],
     k: int,
     grid_range: Any = None,
-) -> tuple[NodeLayout, np.ndarray]:
+) -> tuple[NodeLayout, np.ndarray, dict[str, Any]]:
     layout = node_layout(recording)
     emb = check_embedding(embedding, layout)
     if estimator not in _ESTIMATORS:
         raise ValueError(f"estimator must be one of {_ESTIMATORS}; got {estimator!r}.")
     E, T, U = layout.shape
     N, d = emb.shape
+    info: dict[str, Any] = {}
+    if estimator != "knn":
+        lo, hi = _grid_bounds(emb, grid_range)
+        info["bins"] = np.broadcast_to(np.asarray(bins, dtype=np.int64), (d,)).tolist()
+        info["grid"] = np.column_stack([lo, hi]).tolist()
+    if estimator != "histogram":
+        info["k"] = int(k)
     if estimator == "histogram":
         cells = _grid_cells(emb, bins, grid_range)
         node = np.arange(N, dtype=np.int64)
@@ -225,17 +313,29 @@ def _entropy(
             groups, n_groups = node // U, E * T
         else:  # group = (e, u)
             groups, n_groups = (node // (T * U)) * U + node % U, E * U
-        return layout, _histogram_entropy(groups, cells, n_groups)
-    extent = float(np.ptp(emb, axis=0).max()) or 1.0
-    pts = emb.reshape(E, T, U, d)
+        return layout, _histogram_entropy(groups, cells, n_groups), info
+    if estimator == "coarse":
+        b = np.broadcast_to(np.asarray(bins, dtype=np.float64), (d,))
+        width = np.where(hi > lo, hi - lo, 1.0)
+        pts = (emb - lo) * (b / width)  # cell units
+    else:
+        pts = emb
+    pts = pts.reshape(E, T, U, d)
     if axis == "intra":
         pts = pts.reshape(E * T, U, d)
     else:
         pts = pts.transpose(0, 2, 1, 3).reshape(E * U, T, d)
-    return layout, _knn_entropy(pts, k, _KNN_FLOOR * extent)
+    if estimator == "coarse":
+        flat = pts.reshape(-1, d)
+        reference = flat[:: -(-len(flat) // _REFERENCE_POINTS)]
+        return layout, _coarse_entropy(pts, k, reference), info
+    extent = float(np.ptp(emb, axis=0).max()) or 1.0
+    return layout, _knn_entropy(pts, k, _KNN_FLOOR * extent), info
 
 
-def _frame(layout: NodeLayout, axis: str, h: np.ndarray, estimator: str) -> pd.DataFrame:
+def _frame(
+    layout: NodeLayout, axis: str, h: np.ndarray, estimator: str, info: dict[str, Any]
+) -> pd.DataFrame:
     E, T, U = layout.shape
     if axis == "intra":
         df = pd.DataFrame(
@@ -256,6 +356,7 @@ def _frame(layout: NodeLayout, axis: str, h: np.ndarray, estimator: str) -> pd.D
     df.attrs["units"] = "bits"
     df.attrs["estimator"] = estimator
     df.attrs["kind"] = "intrastep" if axis == "intra" else "interstep"
+    df.attrs.update(info)  # bins and grid bounds (grid estimators), k (neighbour estimators)
     return df
 
 
@@ -263,10 +364,10 @@ def intrastep_entropy(
     embedding: Any,
     recording: Any,
     *,
-    estimator: str = "histogram",
-    bins: int | Sequence[int] = 10,
-    k: int = 3,
-    grid_range: Any = None,
+    estimator: str = "coarse",
+    bins: int | Sequence[int] = 6,
+    k: int = 2,
+    grid_range: Any = "robust",
 ) -> pd.DataFrame:
     """Intra-step entropy: how spread out the units are within each slice (epoch, timestep).
 
@@ -279,28 +380,39 @@ def intrastep_entropy(
         Node coordinates in slice-major order, ``node = (e * T + t) * U + u``.
     recording : Recording, fitted MMPHATE, or tuple
         Supplies the shape and the labels; a plain ``(E, T, U)`` shape also works.
-    estimator : {"histogram", "knn"}
-        ``"histogram"``: plug-in entropy on one grid with ``bins`` cells per
-        axis spanning the whole embedding (so values compare across slices);
-        ranges from 0 (all units in one cell) to ``log2(min(U, cells))``.
+    estimator : {"coarse", "histogram", "knn"}
+        ``"coarse"`` (default): the entropy at the resolution of the grid
+        (``bins`` cells per axis over the whole embedding, so values compare
+        across slices), estimated from the ``k`` nearest neighbours in cell
+        units; 0 for units on one point, about ``log2(c)`` for units spread
+        over ``c`` cells' worth of volume, and nearly independent of ``U``, so
+        models of different widths compare (see the module notes).
+        ``"histogram"``: plug-in entropy of the cell counts on the same grid;
+        from 0 to ``log2(min(U, cells))``, so it grows with ``U``.
         ``"knn"``: Kozachenko-Leonenko estimate of the differential entropy with
-        the ``k``-th neighbour; scale dependent and possibly negative.
+        the ``k``-th neighbour, in the embedding's units; scale dependent and
+        possibly negative.
     bins : int or sequence of int
-        Histogram cells per embedding axis.
+        Grid cells per embedding axis (``"coarse"`` and ``"histogram"``).
     k : int
-        Neighbour order of the k-NN estimator (``1 <= k < U``).
-    grid_range : None, "robust", or (low, high) bounds
-        Extent of the histogram grid.  ``None``: the embedding's minimum to
-        maximum on each axis.  ``"robust"``: its 0.5th to 99.5th percentiles, so
-        a few far outliers do not squeeze the bulk into a few cells.  Bounds:
-        one ``(low, high)`` for all axes or one per axis, e.g. to put two
-        embeddings on the same grid.  Points outside fall into the edge cells.
+        Neighbour order: for ``"coarse"`` at most ``U - 1`` is used; for
+        ``"knn"`` it must satisfy ``1 <= k < U``.
+    grid_range : "robust", None, or (low, high) bounds
+        Extent of the grid.  ``"robust"`` (default): the 5th to 95th percentiles
+        of the whole embedding on each axis, widened by a quarter of their
+        distance on each side, so one outlying epoch neither squeezes the others
+        into a few cells nor changes their values much.
+        ``None``: the minimum to maximum on each axis.  Bounds: one
+        ``(low, high)`` for all axes or one per axis, e.g. to put two embeddings
+        on the same grid.  Points outside fall into the edge cells (histogram).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``epoch``, ``timestep`` (real labels) and ``entropy`` (bits), one
-        row per slice in slice order; ``attrs`` records units and estimator.
+        row per slice in slice order.  ``attrs`` states ``units`` (``"bits"``),
+        ``estimator``, ``kind``, and the estimator's ``bins`` and ``grid``
+        (per-axis bounds) and/or ``k``.
 
     Raises
     ------
@@ -322,25 +434,24 @@ def intrastep_entropy(
     check_cells(bins, embedding.shape[1], embedding.shape[0])
     k = check_int(k, "k", minimum=1)
     grid_range = check_grid_range(grid_range)
-    layout, h = _entropy(embedding, recording, "intra", estimator, bins, k, grid_range)
-    return _frame(layout, "intra", h, estimator)
+    layout, h, info = _entropy(embedding, recording, "intra", estimator, bins, k, grid_range)
+    return _frame(layout, "intra", h, estimator, info)
 
 
 def interstep_entropy(
     embedding: Any,
     recording: Any,
     *,
-    estimator: str = "histogram",
-    bins: int | Sequence[int] = 10,
-    k: int = 3,
-    grid_range: Any = None,
+    estimator: str = "coarse",
+    bins: int | Sequence[int] = 6,
+    k: int = 2,
+    grid_range: Any = "robust",
 ) -> pd.DataFrame:
     """Inter-step entropy: how much each unit moves through the sequence within an epoch.
 
     Our definition (the paper's is not public): the entropy, in bits, of unit
     ``u``'s ``T`` positions in the embedding during epoch ``e``.  Estimators
-    and parameters (``bins``, ``k``, ``grid_range``) as in :func:`intrastep_entropy`
-    (``k < T`` for ``"knn"``).
+    and parameters (``bins``, ``k``, ``grid_range``) as in :func:`intrastep_entropy`.
 
     Parameters
     ----------
@@ -348,20 +459,22 @@ def interstep_entropy(
         Node coordinates in slice-major order, ``node = (e * T + t) * U + u``.
     recording : Recording, fitted MMPHATE, or tuple
         Supplies the shape and the labels; a plain ``(E, T, U)`` shape also works.
-    estimator : {"histogram", "knn"}
-        See :func:`intrastep_entropy`.
+    estimator : {"coarse", "histogram", "knn"}
+        See :func:`intrastep_entropy`; the default ``"coarse"`` is nearly
+        independent of ``T``, so it compares with the intra-step entropy.
     bins : int or sequence of int
-        Histogram cells per embedding axis.
+        Grid cells per embedding axis.
     k : int
-        Neighbour order of the k-NN estimator (``1 <= k < T``).
-    grid_range : None, "robust", or (low, high) bounds
-        Extent of the histogram grid (see :func:`intrastep_entropy`).
+        Neighbour order (``"coarse"``: at most ``T - 1`` is used; ``"knn"``:
+        ``1 <= k < T``).
+    grid_range : "robust", None, or (low, high) bounds
+        Extent of the grid (see :func:`intrastep_entropy`).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``epoch``, ``unit`` (real labels) and ``entropy`` (bits), one row
-        per (epoch, unit), epoch-major.
+        per (epoch, unit), epoch-major; ``attrs`` as in :func:`intrastep_entropy`.
 
     Raises
     ------
@@ -375,5 +488,5 @@ def interstep_entropy(
     check_cells(bins, embedding.shape[1], embedding.shape[0])
     k = check_int(k, "k", minimum=1)
     grid_range = check_grid_range(grid_range)
-    layout, h = _entropy(embedding, recording, "inter", estimator, bins, k, grid_range)
-    return _frame(layout, "inter", h, estimator)
+    layout, h, info = _entropy(embedding, recording, "inter", estimator, bins, k, grid_range)
+    return _frame(layout, "inter", h, estimator, info)

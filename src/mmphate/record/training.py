@@ -3,7 +3,9 @@
 :func:`train_classifier` trains an ``rnn``/``lstm``/``gru`` classifier on one of
 the bundled datasets (:mod:`mmphate.record.datasets`) with a fixed seed and returns the
 model and a :class:`~mmphate.Recording` of its hidden units on fixed
-trace samples, with train/validation loss and accuracy per epoch.
+trace samples, with train/validation loss and accuracy per epoch.  The
+validation set is carved out of the dataset's training split; the test split is
+left for held-out evaluation (ablation).
 
 The model, :class:`SequenceClassifier`, can silence chosen hidden units at
 every step (``unit_mask``) for ablation experiments; :func:`evaluate` measures
@@ -188,9 +190,16 @@ class TrainingResult:
     history : pandas.DataFrame
         Metrics of every epoch (indexed by epoch; 0 is the untrained model).
     dataset : Dataset
-        The data trained on.
+        The data: its training split is divided into the samples trained on and a
+        validation set; its test split is left untouched (for ablation and final
+        evaluation).
     trace_index : numpy.ndarray
-        Indices (into the test split) of the trace samples.
+        Indices (into ``dataset``'s training split) of the trace samples; all in
+        ``val_index``.
+    train_index, val_index : numpy.ndarray
+        Indices (into ``dataset``'s training split) of the samples trained on and
+        of the validation samples (metrics ``val_*`` and trace inputs); disjoint,
+        sorted, stratified by class.
     seconds : float
         Wall-clock training time.
     params : dict
@@ -202,12 +211,31 @@ class TrainingResult:
     history: pd.DataFrame
     dataset: Dataset
     trace_index: np.ndarray
+    train_index: np.ndarray
+    val_index: np.ndarray
     seconds: float = 0.0
     params: dict[str, Any] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Any]:
         yield self.model
         yield self.recording
+
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """``(X, y, lengths)`` of one split: ``"train"``, ``"validation"`` or ``"test"``.
+
+        ``"train"`` and ``"validation"`` are the two parts of the dataset's
+        training split used in training; ``"test"`` is the dataset's test split,
+        which training never sees (use it for ablation and final accuracy).
+        ``lengths`` is None for equal-length data.
+        """
+        check_choice(name, "name", _SPLITS)
+        ds = self.dataset
+        if name == "test":
+            X, y, lengths = ds.X_test, ds.y_test, ds.lengths_test
+        else:
+            idx = self.train_index if name == "train" else self.val_index
+            X, y, lengths = ds.X_train[idx], ds.y_train[idx], ds.lengths_train[idx]
+        return X, y, None if ds.equal_length else lengths
 
 
 def _as_tensor(a: Any, dtype: torch.dtype) -> torch.Tensor:
@@ -297,6 +325,34 @@ def evaluate(
     return _loss_accuracy(model, Xt, yt, lt, unit_mask, batch_size)[1]
 
 
+_SPLITS = ("train", "validation", "test")
+
+
+def _split_indices(y: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified, seeded (train, validation) indices into ``y``.
+
+    Each class gives ``val_fraction * size`` (rounded half up) samples to validation, but
+    keeps at least one for training and gives at least one when it has two.
+    """
+    rng = np.random.default_rng([seed, 1])  # a stream of its own (trace choice uses ``seed``)
+    train: list[int] = []
+    val: list[int] = []
+    for c in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == c))
+        n_val = min(
+            max(int(np.floor(val_fraction * len(members) + 0.5)), int(len(members) >= 2)),
+            len(members) - 1,
+        )
+        val.extend(members[:n_val].tolist())
+        train.extend(members[n_val:].tolist())
+    if not val:
+        raise ValueError(
+            f"val_fraction={val_fraction} leaves no validation samples (every class of the "
+            f"training split has a single sample); use a dataset with more samples per class."
+        )
+    return np.sort(np.asarray(train, dtype=np.int64)), np.sort(np.asarray(val, dtype=np.int64))
+
+
 def _trace_indices(y: np.ndarray, n_trace: int | None, seed: int) -> np.ndarray:
     n = len(y)
     if n_trace is None or n_trace >= n:
@@ -322,6 +378,7 @@ def train_classifier(
     *,
     record_every: int = 1,
     seed: int = 0,
+    val_fraction: float = 0.25,
     n_trace: int | None = None,
     lr: float = 1e-2,
     batch_size: int = 8,
@@ -335,10 +392,16 @@ def train_classifier(
     Epoch 0 is the untrained model; epochs ``1..epochs`` follow each pass over
     the training data.  Snapshots of ``model.rnn``'s hidden states on the trace
     samples are taken at epoch 0, every ``record_every`` epochs and at the last
-    epoch.  After every epoch the model is evaluated (eval mode) on the whole
-    training split (``train_loss``, ``train_accuracy``) and the test split
+    epoch.  The dataset's training split is divided (stratified by class,
+    seeded) into the samples trained on and a validation set of ``val_fraction``
+    of them.  After every epoch the model is evaluated (eval mode) on the samples
+    trained on (``train_loss``, ``train_accuracy``) and on the validation set
     (``val_loss``, ``val_accuracy``); these metrics go to ``result.history``
-    (all epochs) and to the recording's metrics (recorded epochs).
+    (all epochs) and to the recording's metrics (recorded epochs).  The trace
+    samples are drawn from the validation set.  The dataset's test split is
+    never used, so it stays a held-out set for :func:`~mmphate.analysis.ablation_test`
+    and final accuracy (``result.split("test")``).  There is no model selection:
+    the model returned is the one after the last epoch.
 
     Parameters
     ----------
@@ -351,12 +414,16 @@ def train_classifier(
         Snapshot every k-th epoch; ``0`` records nothing (``recording=None``).
     seed : int, default 0
         Seeds weight initialisation (inside ``torch.random.fork_rng``, so the
-        global RNG state is restored), mini-batch order (a local generator) and
-        the choice of trace samples.  Two runs with the same arguments give
-        identical models and recordings.
+        global RNG state is restored), mini-batch order (a local generator), the
+        validation split and the choice of trace samples.  Two runs with the same
+        arguments give identical models and recordings.
+    val_fraction : float, default 0.25
+        Share of each class of the training split held out for validation, in
+        ``(0, 1)``, rounded half up per class (BasicMotions: 28 samples trained on,
+        12 for validation).
     n_trace : int, optional
-        Number of trace samples, drawn class-balanced from the test split
-        (default: the whole test split).
+        Number of trace samples, drawn class-balanced from the validation set
+        (default: the whole validation set).
     lr, batch_size, weight_decay : training hyper-parameters (Adam).
     grad_clip : float or None, default 1.0
         Gradient-norm clipping.
@@ -370,7 +437,9 @@ def train_classifier(
     -------
     TrainingResult
         ``.model`` (eval mode), ``.recording``, ``.history``, ``.dataset``,
-        ``.trace_index``; unpacks as ``model, recording = train_classifier(...)``.
+        ``.train_index``, ``.val_index``, ``.trace_index`` and ``.split(name)``
+        for ``"train"``, ``"validation"`` and ``"test"``; unpacks as
+        ``model, recording = train_classifier(...)``.
 
     Raises
     ------
@@ -378,7 +447,10 @@ def train_classifier(
         If ``dataset`` is neither a name nor a :class:`Dataset`.
     InvalidParameterError
         (a ``ValueError`` and a ``TypeError``) If ``kind`` is unknown, a count is not a positive
-        integer, or ``lr``, ``weight_decay`` or ``grad_clip`` is NaN, infinite or negative.
+        integer, ``lr``, ``weight_decay`` or ``grad_clip`` is NaN, infinite or negative, or
+        ``val_fraction`` is not in ``(0, 1)``.
+    ValueError
+        If ``val_fraction`` leaves no validation sample.
     """
     if not isinstance(dataset, str | Dataset):
         raise TypeError(f"dataset must be a name or a Dataset; got {type(dataset).__name__}.")
@@ -392,6 +464,7 @@ def train_classifier(
     check_int(record_every, "record_every", minimum=0)
     check_int(seed, "seed", minimum=0, maximum=2**63 - 1)
     check_int(n_trace, "n_trace", minimum=1, optional=True)
+    check_number(val_fraction, "val_fraction", low=0, high=1, low_open=True, high_open=True)
     check_number(lr, "lr", low=0, low_open=True)
     check_number(weight_decay, "weight_decay", low=0)
     check_number(grad_clip, "grad_clip", low=0, low_open=True, optional=True)
@@ -405,6 +478,7 @@ def train_classifier(
         epochs=int(epochs),
         record_every=int(record_every),
         seed=int(seed),
+        val_fraction=float(val_fraction),
         lr=float(lr),
         batch_size=int(batch_size),
         weight_decay=float(weight_decay),
@@ -429,8 +503,13 @@ def _train(
     start = time.perf_counter()
     seed = params["seed"]
     model = SequenceClassifier(ds.n_channels, ds.n_classes, params["hidden_size"], params["kind"])
-    Xtr, ytr, ltr = _tensors(ds.X_train, ds.y_train, ds.lengths_train)
-    Xte, yte, lte = _tensors(ds.X_test, ds.y_test, ds.lengths_test)
+    train_index, val_index = _split_indices(ds.y_train, params["val_fraction"], seed)
+    Xtr, ytr, ltr = _tensors(
+        ds.X_train[train_index], ds.y_train[train_index], ds.lengths_train[train_index]
+    )
+    Xva, yva, lva = _tensors(
+        ds.X_train[val_index], ds.y_train[val_index], ds.lengths_train[val_index]
+    )
     # standardise channels with statistics of the real (unpadded) training steps
     valid = (torch.arange(Xtr.shape[1])[None, :] < ltr[:, None]).reshape(-1)
     steps = Xtr.reshape(-1, Xtr.shape[2])[valid].double()
@@ -438,27 +517,29 @@ def _train(
     model.input_mean.copy_(steps.mean(dim=0).float())
     model.input_std.copy_(torch.where(std > 0, std, torch.ones_like(std)).float())
     if ds.equal_length:
-        ltr_arg, lte_arg = None, None
+        ltr_arg, lva_arg = None, None
     else:
-        ltr_arg, lte_arg = ltr, lte
+        ltr_arg, lva_arg = ltr, lva
 
-    trace = _trace_indices(ds.y_test, n_trace, seed)
+    local = _trace_indices(ds.y_train[val_index], n_trace, seed)  # into the validation set
+    trace = val_index[local]
     recorder = None
     every = params["record_every"]
     if every:
-        lengths_trace = None if lte_arg is None else lte_arg[trace]
+        lengths_trace = None if lva_arg is None else lva_arg[local]
         recorder = HiddenStateRecorder(
             model,
             "rnn",
-            Xte[trace],
+            Xva[local],
             lengths=None if lengths_trace is None else lengths_trace.numpy(),
-            sample_labels=ds.y_test[trace],
+            sample_labels=ds.y_train[trace],
             class_names=ds.class_names,
             every=every,
             forward_kwargs={} if lengths_trace is None else {"lengths": lengths_trace},
             metadata={
                 **params,
-                "trace_split": "test",
+                # trace samples: validation samples, indexed into the training split
+                "trace_split": "validation",
                 "trace_index": trace.tolist(),
             },
         )
@@ -470,7 +551,7 @@ def _train(
 
     def log(epoch: int) -> dict[str, float]:
         tl, ta = _loss_accuracy(model, Xtr, ytr, ltr_arg)
-        vl, va = _loss_accuracy(model, Xte, yte, lte_arg)
+        vl, va = _loss_accuracy(model, Xva, yva, lva_arg)
         row = {"train_loss": tl, "val_loss": vl, "train_accuracy": ta, "val_accuracy": va}
         history.append({"epoch": epoch, **row})
         if recorder is not None:
@@ -515,6 +596,8 @@ def _train(
         history=pd.DataFrame(history).set_index("epoch"),
         dataset=ds,
         trace_index=trace,
+        train_index=train_index,
+        val_index=val_index,
         seconds=seconds,
         params=params,
     )
