@@ -166,6 +166,22 @@ def test_demo_lab_command_serves_the_notebook(tmp_path: Path) -> None:
     assert ("--allow-root" in cmd) == (os.geteuid() == 0)
 
 
+def test_demo_live_opens_the_live_notebook(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import mmphate.demo
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr(mmphate.demo.subprocess, "call", lambda cmd: calls.append(cmd) or 0)
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])  # the repository
+    assert main(["-q", "demo", "--live", "--port", "8897"]) == 0
+    (cmd,) = calls  # no training here: the notebook's kernel trains
+    assert "--LabApp.default_url=/lab/tree/live.ipynb" in cmd and "--port=8897" in cmd
+    root = Path(next(c for c in cmd if c.startswith("--ServerApp.root_dir=")).split("=", 1)[1])
+    assert (root / "live.ipynb").is_file()
+    assert "Run All Cells" in capsys.readouterr().out
+
+
 # --------------------------------------------------------------------------- user errors
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -185,6 +201,15 @@ def _one_line_error(proc: subprocess.CompletedProcess[str], *words: str) -> str:
     for w in words:
         assert w in err, (w, err)
     return err
+
+
+def test_demo_live_errors_are_one_line(tmp_path: Path) -> None:
+    _one_line_error(_run(["demo", "--live", "--no-server"], tmp_path), "--live", "--no-server")
+    _one_line_error(_run(["demo", "--live"], tmp_path), "no live notebook", "--notebook")
+    _one_line_error(
+        _run(["demo", "--live", "--notebook", "gone.ipynb"], tmp_path), "no such notebook"
+    )
+    assert not list(tmp_path.iterdir())  # nothing trained, nothing written
 
 
 def test_user_errors_are_one_line_with_status_2(recording_file: Path, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 ::
 
     mmphate demo                      train a small LSTM, embed, analyse, export, open JupyterLab
+    mmphate demo --live               open the live notebook: train with the live view open
     mmphate embed REC.npz -o OUT/     embedding + entropy tables from a recording file
     mmphate export REC.npz|OUT/ -o explorer.html
     mmphate info REC.npz|OUT/         what a recording or result folder holds
@@ -42,6 +43,7 @@ interactive explorer (a single HTML file that works offline).
 _EPILOG = """\
 examples:
   mmphate demo --no-server            run the whole pipeline on BasicMotions, no JupyterLab
+  mmphate demo --live                 open the live notebook: train with the live view open
   mmphate embed run.npz -o result/    embed a recording; tables land in result/
   mmphate export result/ -o run.html  explorer from a result folder (no refit)
   mmphate export run.npz -o run.html  explorer straight from a recording (fits first)
@@ -212,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--hidden-size", type=_int_option(1), default=32, help="hidden units (32)")
     d.add_argument("--seed", type=_int_option(0, 2**32 - 1), default=0)
     d.add_argument("--no-server", action="store_true", help="do not start JupyterLab")
+    d.add_argument(
+        "--live",
+        action="store_true",
+        help="instead, open the live notebook in JupyterLab, where an LSTM and a GRU train with "
+        "the live view open (needs the server; --out/--kind/--epochs/--hidden-size/--seed "
+        "do not apply)",
+    )
     d.add_argument(
         "--port", type=_int_option(1, 65535), default=8888, help="JupyterLab port (8888)"
     )
@@ -410,8 +419,18 @@ def _title(recording: Any) -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from .demo import run_demo, run_live_demo
 
+    if args.live:
+        if args.no_server:
+            raise CLIError(
+                "--live trains in a notebook kernel, where the live view is shown: it needs "
+                "JupyterLab; drop --no-server (or run the offline demo without --live)."
+            )
+        try:
+            return run_live_demo(port=args.port, notebook=args.notebook, quiet=args.quiet)
+        except RuntimeError as exc:
+            raise CLIError(str(exc)) from None
     return run_demo(
         out=args.out,
         kind=args.kind,

@@ -3,7 +3,9 @@
 Trains a small recurrent classifier on BasicMotions (bundled with sktime, so
 no download) while recording its hidden units every epoch, computes MM-PHATE
 and the analyses, writes a result folder and a standalone HTML explorer, then
-opens the quickstart notebook in JupyterLab (unless ``server=False``).
+opens the quickstart notebook in JupyterLab (unless ``server=False``).  With
+``live=True`` (``mmphate demo --live``) it opens the live notebook instead, where an LSTM and a
+GRU train with :func:`mmphate.view` open on their recorders.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["run_demo"]
+__all__ = ["run_demo", "run_live_demo"]
 
 
 def _say(quiet: bool, message: str) -> None:
@@ -24,13 +26,66 @@ def _say(quiet: bool, message: str) -> None:
         print(f"[mmphate demo] {message}", file=sys.stderr, flush=True)
 
 
-def _find_notebook(notebook: Path | None) -> Path | None:
+def _find_notebook(notebook: Path | None, name: str = "quickstart.ipynb") -> Path | None:
     if notebook is not None:
         if not notebook.is_file():
             raise FileNotFoundError(f"no such notebook: {notebook}")
         return notebook
-    candidate = Path.cwd() / "notebooks" / "quickstart.ipynb"
+    candidate = Path.cwd() / "notebooks" / name
     return candidate if candidate.is_file() else None
+
+
+def _has_lab() -> bool:
+    return shutil.which("jupyter") is not None or _has_module("jupyterlab")
+
+
+def _serve(nb: Path, port: int, what: str) -> int:
+    print(
+        f"Opening {nb.name} in JupyterLab on port {port}; open the URL it prints below "
+        f"(it carries a login token){what}. Ctrl+C stops the server.",
+        flush=True,
+    )
+    try:
+        return subprocess.call(lab_command(nb, port))
+    except KeyboardInterrupt:
+        return 0
+
+
+def run_live_demo(*, port: int = 8888, notebook: Path | None = None, quiet: bool = False) -> int:
+    """Open the live notebook in JupyterLab; returns a process exit status.
+
+    The notebook (``notebooks/live.ipynb`` of the repository, or ``notebook``) trains an LSTM
+    and then a GRU on BasicMotions with a live view open on each recorder
+    (:class:`mmphate.explorer.LiveExplorer`), then compares them side by side.  Training
+    happens in the notebook's kernel, where the views live: run its cells ("Run All Cells").
+
+    Parameters
+    ----------
+    port : int
+        JupyterLab's port.
+    notebook : path, optional
+        Notebook to open (default: ``notebooks/live.ipynb`` of the repository).
+    quiet : bool
+        No progress messages.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such notebook, or none is given outside the repository.
+    RuntimeError
+        If JupyterLab is not installed.
+    """
+    nb = _find_notebook(notebook, "live.ipynb")
+    if nb is None:
+        raise FileNotFoundError(
+            "no live notebook: run from the repository (notebooks/live.ipynb) or pass --notebook"
+        )
+    if not _has_lab():
+        raise RuntimeError(
+            "the live demo runs in JupyterLab, which is not installed: pip install jupyterlab"
+        )
+    _say(quiet, "the LSTM and the GRU train in the notebook's kernel: run all its cells")
+    return _serve(nb, port, "; then Run > Run All Cells to train with the live views open")
 
 
 def run_demo(
@@ -145,19 +200,10 @@ def run_demo(
     if nb is None:
         _say(quiet, "no quickstart notebook found (run from the repository, or pass --notebook)")
         return 0
-    if shutil.which("jupyter") is None and not _has_module("jupyterlab"):
+    if not _has_lab():
         _say(quiet, "JupyterLab is not installed: pip install jupyterlab")
         return 0
-    print(
-        f"Opening {nb.name} in JupyterLab on port {port}; open the URL it prints below "
-        "(it carries a login token). Ctrl+C stops the server.",
-        flush=True,
-    )
-    cmd = lab_command(nb, port)
-    try:
-        return subprocess.call(cmd)
-    except KeyboardInterrupt:
-        return 0
+    return _serve(nb, port, "")
 
 
 def lab_command(notebook: Path, port: int) -> list[str]:

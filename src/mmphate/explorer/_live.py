@@ -32,7 +32,7 @@ from ..record import Recording, SnapshotRecorder
 from ._checks import ExplorerError, check_arguments, check_extra_arguments, check_height
 from ._widget import Explorer
 
-__all__ = ["LiveExplorer", "live_view"]
+__all__ = ["LiveExplorer"]
 
 _STOP = object()
 #: Seconds between checks for a finished background refit while no epoch comes.
@@ -64,6 +64,9 @@ class LiveExplorer(Explorer):
         Move the epoch slider to each new epoch (a toggle in the view).
     color_by, view, selected_units, show_context, height, selection_mode, title, chunk_bytes
         As for :class:`Explorer`.
+    **kwargs
+        Other public traits of the widget (``layout``, ...), as for :class:`Explorer`; an
+        unknown name is a one-line error.
 
     Attributes
     ----------
@@ -311,6 +314,7 @@ class LiveExplorer(Explorer):
             self._queue.put(_STOP)
 
     def close(self) -> None:
+        """Stop following the recorder and close the widget."""
         self.stop()
         super().close()
 
@@ -333,18 +337,22 @@ class LiveExplorer(Explorer):
         return self._recording
 
     def nodes(self) -> pd.DataFrame:
+        """As :meth:`Explorer.nodes`, on the epochs shown so far (an error before the first)."""
         self._require()
         return super().nodes()
 
     def filter_mask(self) -> np.ndarray:
+        """As :meth:`Explorer.filter_mask`, on the epochs shown so far (an error before the first)."""
         self._require()
         return super().filter_mask()
 
     def selected_hidden(self) -> Recording:
+        """As :meth:`Explorer.selected_hidden`, on the epochs shown so far (an error before the first)."""
         self._require()
         return super().selected_hidden()
 
     def save_html(self, path: Any, *, title: str | None = None) -> Any:
+        """As :meth:`Explorer.save_html`: the epochs shown so far, as one offline HTML file."""
         self._require()
         return super().save_html(path, title=title)
 
@@ -353,8 +361,3 @@ class LiveExplorer(Explorer):
             return "LiveExplorer(waiting for the first epoch)"
         E, T, U, _ = self._recording.shape
         return f"LiveExplorer({E} epochs x {T} timesteps x {U} units, epoch={self.epoch})"
-
-
-def live_view(recorder: Any, **kwargs: Any) -> LiveExplorer:
-    """A :class:`LiveExplorer` on ``recorder`` (``mmphate.view(recorder)`` calls this)."""
-    return LiveExplorer(recorder, **kwargs)
