@@ -52,6 +52,7 @@ import pandas as pd
 from .._optional import MissingDependencyError
 from .._validate import (
     InvalidParameterError,
+    as_embedding,
     check_bool,
     check_int,
     check_number,
@@ -205,6 +206,31 @@ def _score(
     return row
 
 
+class _Truth:
+    """A checked ground truth: ``latent`` (N, q) float64 and the ``unit_groups`` it came with."""
+
+    def __init__(self, latent: np.ndarray, unit_groups: Any) -> None:
+        self.latent, self.unit_groups = latent, unit_groups
+
+
+def _check_truth(ground_truth: Any, n_nodes: int) -> _Truth | None:
+    """The ground truth as finite (N, q) numbers in node order, checked before any embedding."""
+    if ground_truth is None:
+        return None
+    latent = getattr(ground_truth, "latent", ground_truth)
+    if hasattr(latent, "get_params") or hasattr(latent, "embedding_"):  # an estimator
+        raise TypeError(
+            "ground_truth must be the known latent coordinates, an (N, q) array or a "
+            f"SyntheticTruth; got {describe(ground_truth)}."
+        )
+    Z = as_embedding(latent, "ground truth")
+    if Z.shape[0] != n_nodes:
+        raise ValueError(
+            f"ground truth must have one row per node ({n_nodes:,} in node order); got {Z.shape}."
+        )
+    return _Truth(Z, getattr(ground_truth, "unit_groups", None))
+
+
 def _reference_attrs(recording: Any, F: np.ndarray, ground_truth: Any) -> dict[str, Any]:
     """The between-unit variance of the reference spaces, to read the column against."""
 
@@ -318,6 +344,7 @@ def compare_methods(
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {METHODS}.")
     params = dict(params or {})
+    ground_truth = _check_truth(ground_truth, recording.n_nodes)
     E, T, U, _ = recording.shape
     if k_within is None:
         k_within = min(5, U - 2)
@@ -451,6 +478,7 @@ def sensitivity(
     check_int(n_neighbors, "n_neighbors", minimum=1)
     check_int(max_samples, "max_samples", minimum=2)
     check_bool(entropy, "entropy")
+    ground_truth = _check_truth(ground_truth, recording.n_nodes)
     E, T, U, _ = recording.shape
     F = node_features(recording)
     scoring = {
