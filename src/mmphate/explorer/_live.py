@@ -17,6 +17,7 @@ selection) reaches Python when the kernel is free again.
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 import time
@@ -28,7 +29,7 @@ import pandas as pd
 import traitlets
 
 from .._validate import check_bool, check_number, describe
-from ..record import Recording, SnapshotRecorder
+from ..record import Recording, SnapshotRecorder, concat_epochs
 from ._checks import ExplorerError, check_arguments, check_extra_arguments, check_height
 from ._widget import Explorer
 
@@ -238,13 +239,16 @@ class LiveExplorer(Explorer):
     def _update(self, batch: list[tuple[Recording, float]]) -> None:
         model = self.model
         refitted = False
-        for rec, _ in batch:
-            if getattr(model, "recording_", None) is None:
-                model.fit(rec)
-            else:
-                model.partial_fit(rec)
-                info = getattr(model, "partial_info_", None) or {}
-                refitted = refitted or bool(info.get("refitted"))
+        # the epochs that queued up while the last update ran are embedded in one call: one
+        # partial_fit per epoch would cost its fixed part (landmark transitions, the drift
+        # check, a refit launch) each time and fall further behind a fast training loop
+        rec = functools.reduce(concat_epochs, [r for r, _ in batch])
+        if getattr(model, "recording_", None) is None:
+            model.fit(rec)
+        else:
+            model.partial_fit(rec)
+            info = getattr(model, "partial_info_", None) or {}
+            refitted = bool(info.get("refitted"))
         self._publish(model, batch, refitted)
 
     def _publish(self, model: Any, batch: list[tuple[Any, float]], refitted: bool) -> None:
