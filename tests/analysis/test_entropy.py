@@ -254,3 +254,40 @@ def test_default_on_collapsed_and_tiny_groups():
         out = interstep_entropy(rng.normal(size=(T * U, 2)), (1, T, U))["entropy"]
         assert np.isfinite(out).all() and (out >= 0).all()
     np.testing.assert_allclose(interstep_entropy(np.ones((U, 2)), (1, 1, U))["entropy"], 0.0)
+
+
+@pytest.mark.parametrize("func", [intrastep_entropy, interstep_entropy])
+def test_a_part_on_the_whole_grid_and_reference_gets_the_values_of_the_whole(func):
+    from mmphate.analysis import default_reference
+
+    rng = np.random.default_rng(3)
+    E, T, U = 6, 5, 9
+    emb = rng.normal(size=(E * T * U, 3)) * np.linspace(0.5, 2.0, E).repeat(T * U)[:, None]
+    rec = Recording(rng.normal(size=(E, T, U, 2)), epochs=range(10, 10 + E))
+    whole = func(emb, rec)
+    # the default reference is default_reference(emb): passing it changes nothing
+    again = func(emb, rec, reference=default_reference(emb))
+    np.testing.assert_array_equal(again["entropy"], whole["entropy"])
+    n_head = 4 * T * U
+    part = func(
+        emb[n_head:],
+        rec.select(epochs=[14, 15]),
+        grid_range=whole.attrs["grid"],
+        reference=default_reference(emb),
+    )
+    np.testing.assert_allclose(part["entropy"], whole["entropy"].to_numpy()[-len(part) :])
+    assert part["epoch"].tolist()[0] == 14
+    # on its own grid and reference the part would come out differently
+    alone = func(emb[n_head:], rec.select(epochs=[14, 15]))
+    assert not np.allclose(alone["entropy"], part["entropy"])
+
+
+def test_reference_errors_are_clear():
+    emb = np.random.default_rng(0).normal(size=(2 * 3 * 4, 2))
+    shape = (2, 3, 4)
+    with pytest.raises(ValueError, match=r"reference must be .* shape \(n, 2\)"):
+        intrastep_entropy(emb, shape, reference=np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        intrastep_entropy(emb, shape, reference=np.full((5, 2), np.nan))
+    with pytest.raises(ValueError, match="'coarse' estimator only"):
+        intrastep_entropy(emb, shape, estimator="histogram", reference=emb)

@@ -173,3 +173,61 @@ def test_to_recording_since_takes_only_the_new_snapshots(setup):
     assert tail.metrics.index.tolist() == [1, 2]
     with pytest.raises(ValueError, match="no snapshot at or after epoch 7"):
         rec.to_recording(since=7)
+
+
+class _NoRefit(MMPHATE):
+    def partial_fit(self, X_new, y=None, **kw):
+        return super().partial_fit(X_new, y, drift_threshold=1.0)
+
+
+class _SyncRefit(MMPHATE):
+    def partial_fit(self, X_new, y=None, **kw):
+        return super().partial_fit(X_new, y, drift_threshold=0.0, background=False)
+
+
+def _shown_entropy(live):
+    nodes = live.nodes()
+    return nodes["intrastep_entropy"].to_numpy()[:: live.recording.n_units]
+
+
+def test_entropy_of_appended_epochs_is_on_the_grid_of_the_last_full_computation(setup):
+    from mmphate.analysis import default_reference, intrastep_entropy
+
+    net, x, rec = setup
+    live = mmphate.view(
+        rec, model=_NoRefit(n_components=3, n_landmark=60, random_state=0, verbose=0)
+    )
+    _train(net, x, rec, 1)
+    assert live.wait(120) and live.error is None
+    first_emb, first_rec = live.model.embedding_.copy(), live.recording
+    full = intrastep_entropy(first_emb, first_rec)
+    np.testing.assert_allclose(_shown_entropy(live), full["entropy"], rtol=1e-5)
+    for e in range(1, 4):  # one partial_fit per epoch: the fitted nodes stay where they were
+        _train(net, x, rec, 1, start=e)
+        assert live.wait(120) and live.error is None
+    assert not live.latency["refit"].any()
+    emb, shown = live.model.embedding_, live.recording
+    np.testing.assert_array_equal(emb[: first_rec.n_nodes], first_emb)
+    # every epoch as one computation over all nodes would give it on the first grid and reference
+    expect = intrastep_entropy(
+        emb, shown, grid_range=full.attrs["grid"], reference=default_reference(first_emb)
+    )
+    np.testing.assert_allclose(_shown_entropy(live), expect["entropy"], rtol=1e-5, atol=1e-6)
+    # ... which is not what a new robust grid over every node gives: the shortcut is visible
+    fresh = intrastep_entropy(emb, shown)
+    assert not np.allclose(fresh["entropy"], expect["entropy"], rtol=1e-3)
+
+
+def test_entropy_is_computed_again_over_all_nodes_after_a_refit(setup):
+    from mmphate.analysis import intrastep_entropy
+
+    net, x, rec = setup
+    model = _SyncRefit(n_components=3, n_landmark=60, random_state=0, verbose=0)
+    live = mmphate.view(rec, model=model)
+    _train(net, x, rec, 1)
+    assert live.wait(120)
+    _train(net, x, rec, 1, start=1)
+    assert live.wait(120) and live.error is None
+    assert live.latency["refit"].iloc[-1]
+    expect = intrastep_entropy(live.model.embedding_, live.recording)
+    np.testing.assert_allclose(_shown_entropy(live), expect["entropy"], rtol=1e-5, atol=1e-6)

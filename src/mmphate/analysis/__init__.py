@@ -28,6 +28,7 @@ __getattr__, __dir__, __all__ = attach(
     {
         "intrastep_entropy": "._entropy",
         "interstep_entropy": "._entropy",
+        "default_reference": "._entropy",
         "training_phases": "._phases",
         "PhaseResult": "._phases",
         "Segment": "._phases",
@@ -56,7 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._baselines import BASELINES, embed_baseline, node_features
     from ._clusters import ClusterResult, cluster_units
     from ._compare import METHODS, compare_methods, sensitivity
-    from ._entropy import interstep_entropy, intrastep_entropy
+    from ._entropy import default_reference, interstep_entropy, intrastep_entropy
     from ._metrics import (
         demap,
         kernel_fidelity,

@@ -69,9 +69,16 @@ from .._validate import (
     check_grid_range,
     check_int,
     check_node_source,
+    describe,
 )
 
-__all__ = ["intrastep_entropy", "interstep_entropy", "node_layout", "check_embedding"]
+__all__ = [
+    "intrastep_entropy",
+    "interstep_entropy",
+    "default_reference",
+    "node_layout",
+    "check_embedding",
+]
 
 _ESTIMATORS = ("coarse", "histogram", "knn")
 # the default ("robust") grid on every axis: the 5th to 95th percentiles, widened on each side
@@ -284,6 +291,37 @@ def _coarse_entropy(points: np.ndarray, k: int, reference: np.ndarray | None = N
     return terms.mean(axis=1) / np.log(2.0)
 
 
+def default_reference(embedding: Any) -> np.ndarray:
+    """The ``"coarse"`` estimator's default density reference: up to 5,000 evenly strided nodes.
+
+    Pass it (with the grid from a result's ``attrs["grid"]``) to put later values, e.g. those
+    of newly appended epochs, on the scale of an earlier call over the whole embedding.
+
+    Parameters
+    ----------
+    embedding : array of shape (N, d) or fitted MMPHATE
+        Node coordinates.
+
+    Returns
+    -------
+    numpy.ndarray
+        Every ``ceil(N / 5000)``-th node, float64, shape ``(min(N, 5000), d)`` at most.
+    """
+    emb = as_embedding(embedding)
+    return np.asarray(emb[:: -(-len(emb) // _REFERENCE_POINTS)], dtype=np.float64)
+
+
+def _check_reference(reference: Any, d: int) -> np.ndarray:
+    ref = as_embedding(reference) if hasattr(reference, "embedding_") else np.asarray(reference)
+    if ref.dtype.kind not in "iuf" or ref.ndim != 2 or ref.shape[1] != d or len(ref) == 0:
+        raise ValueError(
+            f"reference must be a non-empty numeric array of shape (n, {d}); got {describe(reference)}."
+        )
+    if not np.isfinite(ref).all():
+        raise ValueError("reference contains NaN or infinite values.")
+    return ref.astype(np.float64, copy=False)
+
+
 def _entropy(
     embedding: Any,
     recording: Any,
@@ -292,9 +330,16 @@ def _entropy(
     bins: int | Sequence[int],
     k: int,
     grid_range: Any = None,
+    reference: Any = None,
 ) -> tuple[NodeLayout, np.ndarray, dict[str, Any]]:
     layout = node_layout(recording)
     emb = check_embedding(embedding, layout)
+    if reference is not None:
+        if estimator != "coarse":
+            raise ValueError(
+                f"reference is used by the 'coarse' estimator only; got {estimator!r}."
+            )
+        reference = _check_reference(reference, emb.shape[1])
     if estimator not in _ESTIMATORS:
         raise ValueError(f"estimator must be one of {_ESTIMATORS}; got {estimator!r}.")
     E, T, U = layout.shape
@@ -326,9 +371,10 @@ def _entropy(
     else:
         pts = pts.transpose(0, 2, 1, 3).reshape(E * U, T, d)
     if estimator == "coarse":
-        flat = pts.reshape(-1, d)
-        reference = flat[:: -(-len(flat) // _REFERENCE_POINTS)]
-        return layout, _coarse_entropy(pts, k, reference), info
+        if reference is None:
+            reference = default_reference(emb)
+        ref = (reference - lo) * (b / width)  # cell units
+        return layout, _coarse_entropy(pts, k, ref), info
     extent = float(np.ptp(emb, axis=0).max()) or 1.0
     return layout, _knn_entropy(pts, k, _KNN_FLOOR * extent), info
 
@@ -368,6 +414,7 @@ def intrastep_entropy(
     bins: int | Sequence[int] = 6,
     k: int = 2,
     grid_range: Any = "robust",
+    reference: Any = None,
 ) -> pd.DataFrame:
     """Intra-step entropy: how spread out the units are within each slice (epoch, timestep).
 
@@ -405,6 +452,13 @@ def intrastep_entropy(
         ``None``: the minimum to maximum on each axis.  Bounds: one
         ``(low, high)`` for all axes or one per axis, e.g. to put two embeddings
         on the same grid.  Points outside fall into the edge cells (histogram).
+    reference : array of shape (n, d), optional
+        ``"coarse"`` only: the points whose density brings a neighbour ball wider
+        than one cell down to one cell.  Default: :func:`default_reference` of
+        ``embedding`` (up to 5,000 evenly strided nodes).  With the same
+        ``reference`` and ``grid_range`` (``attrs["grid"]``) as an earlier call, the
+        values of a part of an embedding (e.g. epochs appended later) are those
+        that call would have given it.
 
     Returns
     -------
@@ -425,7 +479,8 @@ def intrastep_entropy(
         ``grid_range`` is invalid (``bins`` at most 100,000 per axis).
     ValueError
         If the embedding's rows are not the recording's nodes or hold NaN or infinite values,
-        or ``k`` is not below the group size.
+        ``k`` is not below the group size, or ``reference`` is given to another estimator than
+        ``"coarse"`` or is not finite points of the embedding's dimension.
     """
     embedding = as_embedding(embedding)
     recording = check_node_source(recording)
@@ -434,7 +489,9 @@ def intrastep_entropy(
     check_cells(bins, embedding.shape[1], embedding.shape[0])
     k = check_int(k, "k", minimum=1)
     grid_range = check_grid_range(grid_range)
-    layout, h, info = _entropy(embedding, recording, "intra", estimator, bins, k, grid_range)
+    layout, h, info = _entropy(
+        embedding, recording, "intra", estimator, bins, k, grid_range, reference
+    )
     return _frame(layout, "intra", h, estimator, info)
 
 
@@ -446,6 +503,7 @@ def interstep_entropy(
     bins: int | Sequence[int] = 6,
     k: int = 2,
     grid_range: Any = "robust",
+    reference: Any = None,
 ) -> pd.DataFrame:
     """Inter-step entropy: how much each unit moves through the sequence within an epoch.
 
@@ -469,6 +527,8 @@ def interstep_entropy(
         ``1 <= k < T``).
     grid_range : "robust", None, or (low, high) bounds
         Extent of the grid (see :func:`intrastep_entropy`).
+    reference : array of shape (n, d), optional
+        Density reference of the ``"coarse"`` estimator (see :func:`intrastep_entropy`).
 
     Returns
     -------
@@ -488,5 +548,7 @@ def interstep_entropy(
     check_cells(bins, embedding.shape[1], embedding.shape[0])
     k = check_int(k, "k", minimum=1)
     grid_range = check_grid_range(grid_range)
-    layout, h, info = _entropy(embedding, recording, "inter", estimator, bins, k, grid_range)
+    layout, h, info = _entropy(
+        embedding, recording, "inter", estimator, bins, k, grid_range, reference
+    )
     return _frame(layout, "inter", h, estimator, info)
