@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+import sys
 import threading
 
 import numpy as np
@@ -207,3 +209,22 @@ def test_state_follows_a_rebuilt_operator_and_a_new_fit():
     assert m.partial_info_["fitted_epochs"] == 5 and len(m.clusters_) == len(m.embedding_)
     m.fit(X[:3]).partial_fit(X[3:4], drift_threshold=1)
     assert m.partial_info_["fitted_epochs"] == 3 and m.recording_.n_epochs == 4
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_background_refit_runs_at_a_lower_priority_than_the_caller():
+    seen = {}
+
+    class Probe(MMPHATE):
+        def fit(self, X, y=None):
+            if threading.current_thread() is not threading.main_thread():
+                seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            return super().fit(X, y)
+
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    X = _hidden(E=5)
+    m = Probe(random_state=0, verbose=0, n_landmark=120).fit(X[:4])
+    m.partial_fit(X[4:], drift_threshold=0.0)
+    assert m.wait_refit(timeout=120)
+    assert seen["nice"] == min(19, mine + 10)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # caller untouched

@@ -41,11 +41,17 @@ places the epochs appended meanwhile through the new landmarks and aligns the
 new embedding to the previous one by orthogonal Procrustes with translation
 and scale on all shared nodes, so that the picture does not jump; if those
 epochs keep the drift past the threshold, the next refit starts.  The refit
-equals ``fit`` on the same data (same parameters and seeds).
+equals ``fit`` on the same data (same parameters and seeds).  On Linux its
+thread runs at a lower scheduling priority (nice +10), so that on a busy
+machine it takes the CPU time that training and the live view leave: on one
+core (``benchmarks/bench_live.py`` pinned to it) this cut the slowest live
+updates, which otherwise wait for a refit sharing their core.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -312,7 +318,25 @@ def align(reference: np.ndarray, moving: np.ndarray) -> tuple[np.ndarray, Any]:
     return apply(moving), apply
 
 
+#: Added to the refit thread's nice value (Linux: per thread; elsewhere nothing changes).
+_REFIT_NICE = 10
+
+
+def _lower_priority() -> None:
+    """Lower the calling thread's scheduling priority (Linux only; the refit's own thread)."""
+    if not sys.platform.startswith("linux"):
+        return  # PRIO_PROCESS with a thread id is per thread only on Linux
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(
+            os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + _REFIT_NICE)
+        )
+    except OSError:  # e.g. a sandbox without setpriority: the refit runs at normal priority
+        pass
+
+
 def _refit_job(cls: type, params: dict, rec: Recording) -> Any:
+    _lower_priority()
     return cls(**{**params, "verbose": 0}).fit(rec)
 
 
