@@ -227,4 +227,7 @@ def test_background_refit_runs_at_a_lower_priority_than_the_caller():
     m.partial_fit(X[4:], drift_threshold=0.0)
     assert m.wait_refit(timeout=120)
     assert seen["nice"] == min(19, mine + 10)
+    m.partial_fit(X[4:], drift_threshold=0.0)  # the same executor thread: no further drop
+    assert m.wait_refit(timeout=120)
+    assert seen["nice"] == min(19, mine + 10)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # caller untouched

@@ -312,7 +312,7 @@ def default_reference(embedding: Any) -> np.ndarray:
 
 
 def _check_reference(reference: Any, d: int) -> np.ndarray:
-    ref = as_embedding(reference) if hasattr(reference, "embedding_") else np.asarray(reference)
+    ref = np.asarray(reference)
     if ref.dtype.kind not in "iuf" or ref.ndim != 2 or ref.shape[1] != d or len(ref) == 0:
         raise ValueError(
             f"reference must be a non-empty numeric array of shape (n, {d}); got {describe(reference)}."
