@@ -2,7 +2,8 @@
 training phases, entropy against performance, high-information units and their ablation, unit
 clusters, baseline embeddings, quality metrics (among them variance between and within units,
 within-unit DEMaP and temporal stability), method comparison and MM-PHATE's sensitivity to its
-diffusion time ``t`` and potential ``gamma``.
+diffusion time ``t`` and potential ``gamma``, epoch-by-epoch similarity (linear CKA against the
+embedding's epoch distances) and a permutation test between groups of runs.
 
 Compute only: nothing here imports :mod:`mmphate.explorer`.  t-SNE and UMAP baselines need
 ``mmphate[baselines]``; ablation needs ``mmphate[torch]``.
@@ -48,6 +49,12 @@ __getattr__, __dir__, __all__ = attach(
         "demap_within": "._stability",
         "temporal_stability": "._stability",
         "StabilityResult": "._stability",
+        "linear_cka": "._similarity",
+        "epoch_similarity": "._similarity",
+        "epoch_distances": "._similarity",
+        "group_permutation_test": "._groups",
+        "pairwise_group_tests": "._groups",
+        "GroupTestResult": "._groups",
         **{name: "._metrics" for name in _METRICS},
     },
 )
@@ -58,6 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._clusters import ClusterResult, cluster_units
     from ._compare import METHODS, compare_methods, sensitivity
     from ._entropy import default_reference, interstep_entropy, intrastep_entropy
+    from ._groups import GroupTestResult, group_permutation_test, pairwise_group_tests
     from ._metrics import (
         demap,
         kernel_fidelity,
@@ -67,6 +75,7 @@ if TYPE_CHECKING:  # pragma: no cover
         trustworthiness_continuity,
     )
     from ._phases import PhaseResult, Segment, training_phases
+    from ._similarity import epoch_distances, epoch_similarity, linear_cka
     from ._stability import (
         StabilityResult,
         demap_within,

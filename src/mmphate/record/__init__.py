@@ -1,10 +1,10 @@
 """Recordings of hidden states: the :class:`Recording` container and file format, the PyTorch
 recorder (:mod:`mmphate.record.torch`), the Keras 3 callback (:mod:`mmphate.record.keras`),
-offline datasets (:mod:`mmphate.record.datasets`) and a training helper
-(:mod:`mmphate.record.training`).
+offline datasets (:mod:`mmphate.record.datasets`) and training helpers for classification
+(:mod:`mmphate.record.training`) and forecasting (:mod:`mmphate.record.forecasting`).
 
 Compute only: nothing here imports :mod:`mmphate.explorer`.  PyTorch is imported only by the
-``torch`` and ``training`` submodules, Keras only by ``keras``; sktime only when a bundled
+``torch``, ``training`` and ``forecasting`` submodules, Keras only by ``keras``; sktime only when a bundled
 dataset is loaded.
 """
 
@@ -31,8 +31,9 @@ __getattr__, __dir__, __all__ = attach(
         "load_dataset": ".datasets",
         "synthetic_recording": ".datasets",
         "train_classifier": ".training",
+        "train_forecaster": ".forecasting",
     },
-    submodules=("torch", "keras", "datasets", "training"),
+    submodules=("torch", "keras", "datasets", "training", "forecasting"),
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,6 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from ._snapshots import SnapshotRecorder
     from .datasets import load_dataset, synthetic_recording
+    from .forecasting import train_forecaster
     from .keras import HiddenStateCallback
     from .torch import HiddenStateRecorder
     from .training import train_classifier
