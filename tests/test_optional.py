@@ -64,6 +64,12 @@ CASES = {
         "mmphate.record.torch needs PyTorch",
         "torch",
     ),
+    "torch-forecasting": (
+        ["torch"],
+        "import mmphate.record.forecasting",
+        "mmphate.record.forecasting needs PyTorch",
+        "torch",
+    ),
     "keras-recorder": (
         ["keras"],
         "import mmphate.record.keras",

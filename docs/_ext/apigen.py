@@ -39,6 +39,7 @@ MODULES: tuple[tuple[str, str], ...] = (
     ("mmphate.record.keras", "Keras recorder"),
     ("mmphate.record.datasets", "Datasets"),
     ("mmphate.record.training", "Training helper"),
+    ("mmphate.record.forecasting", "Forecasting helper"),
     ("mmphate.engine", "Engine"),
     ("mmphate.analysis", "Analyses"),
     ("mmphate.explorer", "Explorer"),
