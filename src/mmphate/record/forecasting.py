@@ -141,6 +141,15 @@ def forecast_mse(model: SequenceForecaster, X: Any, horizon: int = 1) -> tuple[f
     ``t + horizon`` inside the sequence (equal-length sequences).  Persistence predicts
     ``x[t + horizon]`` by ``x[t]``.
 
+    Parameters
+    ----------
+    model : SequenceForecaster
+        A forecaster trained for ``horizon`` (its mode is restored afterwards).
+    X : array-like or torch.Tensor
+        Equal-length sequences ``(sequences, time, channels)`` in the dataset's own units.
+    horizon : int, default 1
+        Steps ahead; ``time`` must exceed it.
+
     Returns
     -------
     (mse, persistence_mse) : tuple of float
