@@ -113,3 +113,23 @@ def test_results_do_not_depend_on_n_jobs():
         for j in (1, 2)
     ]
     assert (runs[0][0] != runs[1][0]).nnz == 0 and runs[0][1] == runs[1][1]
+
+
+def test_split_gram_equals_one_product():
+    from scipy import sparse
+
+    from mmphate.engine._embedding import _split_gram, same_slice
+
+    Z = normalize_nodes(_smooth(6, 30, 5, 8), np.float32)
+    cl = unit_clusters(Z, 40, random_state=0)
+    bw = global_bandwidth(Z, 5, random_state=0)
+    A, _ = landmark_affinity(Z, cl, bw, 1e-4, random_state=0)
+    m = MMPHATE(n_landmark=40, random_state=0, verbose=0).fit(_smooth(6, 30, 5, 8))
+    intra = (same_slice(m.kernel_, 5) @ indicator(cl, dtype=np.float32)).tocsr()
+    B = (intra + A).tocsr()
+    d = np.asarray(B.sum(axis=1)).ravel()
+    want = (B.T @ sparse.diags(1 / d) @ B).toarray()
+    got = _split_gram(intra, A.astype(np.float32), 1 / d, cl, 5)
+    assert intra.nnz and A.nnz
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6 * abs(want).max())
+    np.testing.assert_allclose(got, got.T, atol=1e-6 * abs(want).max())
