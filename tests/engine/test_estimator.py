@@ -224,3 +224,33 @@ def test_non_finite_input(bad):
 def test_bad_parameters(params, match):
     with pytest.raises(ValueError, match=match):
         MMPHATE(verbose=0, **params).fit(_tensor())
+
+
+def test_stored_kernel_is_built_when_first_read():
+    import pickle
+
+    from mmphate.engine._kernel import build_kernel
+
+    X = _tensor(E=6, T=8)
+    m = _fast(interstep_neighbors=6).fit(X)
+    assert "_kernel" not in m.__dict__  # the fit did not search the interstep neighbours
+    Y = m.embedding_.copy()
+    copy = pickle.loads(pickle.dumps(m))
+    m.set_params(decay=20)  # not yet transformed: the kernel is the fitted one
+    K = m.kernel_
+    want, info = build_kernel(
+        X, intrastep_knn=2, interstep_knn=25, decay=5, thresh=1e-4, interstep_neighbors=6,
+        random_state=m._seed(0),
+    )  # fmt: skip
+    assert (K != want).nnz == 0 and K.nnz > info.nnz_intrastep
+    assert m.kernel_info_ == info and m.kernel_ is K
+    assert "kernel (interstep neighbours)" in m.timings_
+    np.testing.assert_array_equal(m.embedding_, Y)
+    assert (copy.kernel_ != want).nnz == 0
+    # the operator is the same whether it reads the stored kernel or the fit's intrastep part
+    m.set_params(decay=5, n_landmark=30).transform()
+    fresh = _fast(interstep_neighbors=6, n_landmark=30).fit(X)
+    assert "_kernel" in m.__dict__ and "_kernel" not in fresh.__dict__
+    np.testing.assert_array_equal(m.embedding_, fresh.embedding_)
+    with pytest.raises(AttributeError):
+        _ = MMPHATE().kernel_

@@ -339,7 +339,9 @@ def _lower_priority() -> None:
 
 def _refit_job(cls: type, params: dict, rec: Recording) -> Any:
     _lower_priority()
-    return cls(**{**params, "verbose": 0}).fit(rec)
+    fresh = cls(**{**params, "verbose": 0}).fit(rec)
+    fresh.kernel_  # noqa: B018 (the stored kernel is built here, not at the swap)
+    return fresh
 
 
 def _swap(model: Any, st: _State) -> float:
