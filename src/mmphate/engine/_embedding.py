@@ -5,8 +5,9 @@ Stages (each cached by :class:`~mmphate.MMPHATE`):
 1. :func:`build_operator`: the (landmark) diffusion operator.  As in graphtools'
    ``LandmarkGraph.build_landmark_op``: with ``B = K C`` (``C`` the node-to-
    landmark indicator), ``transitions = rownorm(B)`` (``N x L``) and
-   ``op = rownorm(B.T) @ rownorm(B)`` (``L x L``), but computed with one sparse
-   product instead of a Python loop over landmarks.  ``op = W^-1 M`` with ``M``
+   ``op = rownorm(B.T) @ rownorm(B)`` (``L x L``), but computed with sparse
+   products instead of a Python loop over landmarks (with the interstep affinity
+   already summed per landmark, term by term: :func:`_split_gram`).  ``op = W^-1 M`` with ``M``
    symmetric, so it is similar to the symmetric ``W^-1/2 M W^-1/2``, whose
    eigen-decomposition we keep.
 2. :func:`select_t`: ``t`` at the knee of the von Neumann entropy of the

@@ -78,7 +78,9 @@ class KernelInfo:
     interstep_neighbors : int
         With ``"knn"``: feature-space interstep neighbours per node (clipped).
     nnz_intrastep, nnz_interstep : int
-        Stored entries of each part.
+        Stored entries of each part.  With ``"knn"``, ``MMPHATE`` searches the
+        interstep neighbours when ``kernel_`` is first read; until then its
+        ``kernel_info_`` counts the temporal edges only.
     extra : dict
         Further details of the construction.
     """
