@@ -133,3 +133,41 @@ def test_split_gram_equals_one_product():
     assert intra.nnz and A.nnz
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6 * abs(want).max())
     np.testing.assert_allclose(got, got.T, atol=1e-6 * abs(want).max())
+
+
+@pytest.mark.parametrize("S, rank", [(6, 8), (12, 4)])
+def test_blob_form_is_the_summed_affinity_of_a_gaussian_cell(S, rank):
+    # the closed form (full covariance, or top directions plus an isotropic rest) against the
+    # direct sum over many members drawn from one Gaussian
+    from mmphate.engine._interstep import _blob_affinity, _blobs
+
+    rng = np.random.default_rng(0)
+    m = 200_000
+    scales = np.r_[np.linspace(0.9, 0.5, min(rank, S)), np.full(S - min(rank, S), 0.3)]
+    R, _ = np.linalg.qr(rng.normal(size=(S, S)))
+    y = (rng.normal(size=(m, S)) * scales) @ R.T + 0.5
+    y = y.astype(np.float32)
+    order = np.arange(m)
+    blob = _blobs(y, order, np.array([0, m]), np.array([m]), np.zeros(m, int), 1, rank)
+    p = (0.5 + rng.normal(size=(5, S)) * 0.7).astype(np.float32)
+    got = _blob_affinity(p, np.einsum("ms,ms->m", p, p), blob, np.array([0]))[:, 0]
+    direct = np.exp(-((p[:, None, :].astype(np.float64) - y[None]) ** 2).sum(-1)).sum(1)
+    np.testing.assert_allclose(got, direct, rtol=0.03)
+
+
+def test_far_field_holds_the_mass_with_few_samples_per_slice():
+    # few samples per slice (as in the paper's HAR runs, 6): the Gaussian is wide against the
+    # cells, most of a node's mass lies beyond its near field, and the blobs must carry it
+    X = _smooth(40, 100, 2, 6, noise=0.3)
+    Z = normalize_nodes(X, np.float32)
+    bw = global_bandwidth(Z, 25, random_state=0)
+    cl = unit_clusters(Z, 60, random_state=0)
+    exact, _ = landmark_affinity(Z, cl, bw, 1e-4)
+    A, _ = landmark_affinity(
+        Z, cl, bw, 1e-4, exact_below=500, max_candidates=256, mass_sample=200, random_state=0
+    )
+    tot = np.asarray(exact.sum(axis=1)).ravel()
+    has = tot > 0
+    true = np.asarray(A.sum(axis=1)).ravel()[has] / tot[has]
+    assert np.median(true) >= 0.97 and np.percentile(true, 1) >= 0.9, np.percentile(true, [1, 50])
+    assert np.percentile(true, 99) <= 1.1

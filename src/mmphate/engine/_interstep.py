@@ -58,26 +58,37 @@ block by block, per unit:
 * units with at most 8192 slices: every pair (distances as matrix products,
   each cache-sized block summed per landmark by one product and dropped), so
   ``B`` equals the exact kernel's; mass represented: 100%, exactly;
-* larger units: an exact near field (each k-means cell against the cells that
-  can hold entries ``>= thresh`` by the triangle inequality, nearest first, up
-  to 1024 slices) plus an aggregated far field: every other cell as a
-  Gaussian blob (mean, top-8 covariance directions and an isotropic rest, in
-  bandwidth units), whose summed Gaussian affinity to a point has a closed
-  form, ``n det(I + 2 Sigma)^-1/2 exp(-(p - mu)^T (I + 2 Sigma)^-1 (p - mu))``;
+* larger units: the unit's slices are split into about ``2 sqrt(slices)``
+  k-means cells; an exact near field (each cell against the cells that can
+  hold entries ``>= thresh`` by the triangle inequality, nearest first, up to
+  1024 slices) plus an aggregated far field: every other cell that can hold
+  such entries as a Gaussian blob (mean, top-8 covariance directions and an
+  isotropic rest, in bandwidth units), whose summed Gaussian affinity to a
+  point has a closed form,
+  ``n det(I + 2 Sigma)^-1/2 exp(-(p - mu)^T (I + 2 Sigma)^-1 (p - mu))``;
   the cell's mass goes to its members' landmarks in proportion to their
-  counts.  Error budget: the near field is exact; the blob form is exact for
-  Gaussian cells and its error falls with the distance-to-radius ratio, which
-  is why the nearest cells are computed exactly.  The far field also counts
-  entries below ``thresh`` (each under 1e-4), so it can represent slightly
-  more than the thresholded exact row.  The fraction represented is measured
-  on a seeded sample of nodes (their exact rows) and reported in
-  ``MMPHATE.interstep_mass_``.
+  counts.  Cells that cannot hold an entry ``>= thresh`` are skipped, as the
+  exact kernel drops those entries.  Error budget: the near field is exact;
+  the blob form is exact for Gaussian cells and its error falls with the
+  distance-to-radius ratio, which is why the nearest cells are computed
+  exactly and why the cells are finer than the ``sqrt(slices)`` of the
+  neighbour search: with few samples per slice (6 in the paper's HAR runs)
+  the Gaussian is wide against the cells and most of a node's mass lies
+  beyond its near field.  Measured at 127 x 128 slices per unit and 6 samples
+  (``benchmarks/_data.py``, noise 0.2 and 1.0; 1,024 sampled nodes each), the
+  1st percentile of the mass represented is 0.76 / 0.86 with ``sqrt(slices)``
+  cells and 0.92 / 0.93 with twice as many (median 1.000 / 0.999), for about
+  25% more time per unit on the smooth family and none on the noisy one; at
+  50 x 600 slices and 40 samples 0.955 and 0.986.  Blob errors go both ways:
+  a node can be given more than its exact mass (99th percentile 1.02-1.08).
+  The fraction represented is measured on a seeded sample of nodes (their
+  exact rows) and reported in ``MMPHATE.interstep_mass_``.
 
 Why this route rather than adaptive neighbour counts or the exact stream
 everywhere: adaptive counts store what they keep (thousands of entries per
 node at 30,000 slices per unit: tens of GB at 2 M nodes), and the exact stream
 costs ``units * slices**2`` (about 6e10 pairs at 50 x 600 x 64); the near field
-plus blobs costs ``O(N * (1024 + 9 sqrt(slices)) * samples)`` and stores only
+plus blobs costs ``O(N * (1024 + 18 sqrt(slices)) * samples)`` and stores only
 ``N x (landmarks per unit)`` sums.  The stored ``MMPHATE.kernel_`` stays the
 k-NN graph (for analyses that walk edges).
 """
@@ -467,12 +478,17 @@ def _blobs(
     """Per cell: size, mean, top ``rank`` covariance directions and the rest's variance.
 
     For members ``y_j ~ N(mu, Sigma)`` (bandwidth units), the summed affinity to a point ``p``
-    is ``n det(I + 2 Sigma)^-1/2 exp(-(p - mu)^T (I + 2 Sigma)^-1 (p - mu))``; with
-    ``Sigma = sum_k lam_k u_k u_k^T + rho (I - sum_k u_k u_k^T)`` both factors are cheap.
+    is ``n det(I + 2 Sigma)^-1/2 exp(-(p - mu)^T (I + 2 Sigma)^-1 (p - mu))``.  With
+    ``Sigma = sum_k lam_k u_k u_k^T + rho (I - sum_k u_k u_k^T)`` the quadratic form is
+    ``w |p - mu|^2 - sum_k (w - w_k) ((p - mu) . u_k)^2`` (``w_k = 1 / (1 + 2 lam_k)``,
+    ``w = 1 / (1 + 2 rho)``, ``w_k <= w``); the weights are folded into the directions, so a
+    point costs one product with the stacked directions.  When ``rank >= samples`` the
+    directions span the space and the form is ``sum_k w_k ((p - mu) . u_k)^2``.
     """
     c = len(counts)
     S = y.shape[1]
     r = min(rank, S)
+    full = r == S
     mu = np.zeros((c, S), dtype=np.float64)
     U = np.zeros((c, S, r), dtype=np.float64)
     lam = np.zeros((c, r))
@@ -490,39 +506,51 @@ def _blobs(
         w, v = np.linalg.eigh(cov)  # ascending
         lam[b] = np.maximum(w[::-1][:r], 0)
         U[b] = v[:, ::-1][:, :r]
-        rho[b] = max(float(np.trace(cov) - lam[b].sum()), 0.0) / max(S - r, 1)
-        land[b] = np.bincount(lab[idx], minlength=c_u) / m
+        rho[b] = 0.0 if full else max(float(np.trace(cov) - lam[b].sum()), 0.0) / (S - r)
+    for b in range(c):
+        if counts[b]:
+            idx = order[starts[b] : starts[b + 1]]
+            land[b] = np.bincount(lab[idx], minlength=c_u) / counts[b]
     with np.errstate(divide="ignore"):
-        log_amp = (
-            np.log(counts) - 0.5 * np.log1p(2 * lam).sum(axis=1) - 0.5 * (S - r) * np.log1p(2 * rho)
-        )
-    Ustack = U.transpose(1, 0, 2).reshape(S, c * r)  # (S, c * r)
+        log_amp = np.log(counts) - 0.5 * np.log1p(2 * lam).sum(axis=1)
+    if not full:
+        log_amp -= 0.5 * (S - r) * np.log1p(2 * rho)
+    wk = 1 / (1 + 2 * lam)
+    wres = 0.0 * rho if full else 1 / (1 + 2 * rho)
+    fold = np.sqrt(wk if full else np.maximum(wres[:, None] - wk, 0))  # (c, r)
+    Uw = U * fold[:, None, :]
     return {
         "mu": mu.astype(np.float32),
         "mumu": np.einsum("cs,cs->c", mu, mu).astype(np.float32),
-        "U": Ustack.astype(np.float32),
-        "muU": np.einsum("cs,csr->cr", mu, U).astype(np.float32),
-        "wk": (1 / (1 + 2 * lam)).astype(np.float32),
-        "wres": (1 / (1 + 2 * rho)).astype(np.float32),
+        "U": np.ascontiguousarray(Uw.transpose(1, 0, 2)).astype(np.float32),  # (S, c, r)
+        "muU": np.einsum("cs,csr->cr", mu, Uw).astype(np.float32),
+        "wres": wres.astype(np.float32),
         "log_amp": log_amp.astype(np.float32),
         "landmarks": land,
-        "rank": np.array(r),
+        "full": np.array(full),
     }
 
 
-def _blob_affinity(p: np.ndarray, pp: np.ndarray, blob: dict[str, np.ndarray]) -> np.ndarray:
-    """Summed affinity of each point ``p`` (m, S) to every cell, by the Gaussian-blob form."""
-    r = int(blob["rank"])
-    c = len(blob["mumu"])
-    d2 = pp[:, None] + blob["mumu"][None, :] - 2 * (p @ blob["mu"].T)  # |p - mu|^2
-    np.maximum(d2, 0, out=d2)
-    proj = (p @ blob["U"]).reshape(len(p), c, r) - blob["muU"][None]  # (p - mu) . u_k
+def _blob_affinity(
+    p: np.ndarray, pp: np.ndarray, blob: dict[str, np.ndarray], cells: np.ndarray
+) -> np.ndarray:
+    """Summed affinity of each point ``p`` (m, S) to each of ``cells``, by the Gaussian-blob form."""
+    S, _, r = blob["U"].shape
+    k = len(cells)
+    proj = p @ blob["U"][:, cells].reshape(S, k * r)
+    proj = proj.reshape(len(p), k, r)
+    proj -= blob["muU"][cells][None]
     proj *= proj
-    along = proj.sum(axis=2)
-    quad = np.einsum("mcr,cr->mc", proj, blob["wk"])
-    quad += np.maximum(d2 - along, 0) * blob["wres"][None, :]
-    expo = blob["log_amp"][None, :] - quad
-    return np.exp(expo, out=expo)
+    quad = proj.sum(axis=2)
+    if blob["full"]:
+        quad = -quad
+    else:
+        d2 = pp[:, None] + blob["mumu"][cells][None, :] - 2 * (p @ blob["mu"][cells].T)
+        d2 *= blob["wres"][cells][None, :]
+        quad -= d2  # minus the quadratic form
+        np.minimum(quad, 0, out=quad)
+    quad += blob["log_amp"][cells][None, :]
+    return np.exp(quad, out=quad)
 
 
 def _affinity_unit(
@@ -536,6 +564,7 @@ def _affinity_unit(
     seed: int,
     sample: np.ndarray,
     rank: int = 8,
+    cell_factor: float = 2.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One unit's interstep affinity summed per landmark: ``A[i, c] = sum_{j in c} g(i, j)``.
 
@@ -604,7 +633,7 @@ def _affinity_unit(
         # affinity to a point has a closed form; a cell's mass goes to the landmarks of its
         # members in proportion to their counts
         rng = np.random.default_rng(seed)
-        c = int(round(np.sqrt(n)))
+        c = int(round(cell_factor * np.sqrt(n)))
         labels, cen = _ivf_cells(x[None], c, rng)
         labels, cen = labels[0], cen[0]
         counts = np.bincount(labels, minlength=c)
@@ -624,20 +653,19 @@ def _affinity_unit(
             probe = np.argsort(lb, kind="stable")
             probe = probe[(lb[probe] <= cut) | (probe == a)]
             keep = np.searchsorted(np.cumsum(counts[probe]), max_candidates, side="right") + 1
-            probe = probe[: max(1, keep)]
-            cand = np.concatenate([order[starts[b] : starts[b + 1]] for b in probe])
+            near, far = probe[: max(1, keep)], probe[max(1, keep) :]
+            cand = np.concatenate([order[starts[b] : starts[b + 1]] for b in near])
             members = order[starts[a] : starts[a + 1]]
             rows = max(8, _CACHE_BLOCK // max(1, len(cand)))
             for r in range(0, len(members), rows):
                 q = members[r : r + rows]
                 emit(q, gauss(q, cand), cand)
-            if blob is not None and len(probe) < c:
-                rows = max(8, _CACHE_BLOCK // max(1, c * (rank + 1)))
+            if blob is not None and len(far):
+                land = blob["landmarks"][far]
+                rows = max(8, _CACHE_BLOCK // max(1, len(far) * (rank + 1)))
                 for r in range(0, len(members), rows):
                     q = members[r : r + rows]
-                    F = _blob_affinity(y[q], yy[q], blob)
-                    F[:, probe] = 0
-                    Af = F @ blob["landmarks"]
+                    Af = _blob_affinity(y[q], yy[q], blob, far) @ land
                     rr, cc = np.nonzero(Af)
                     ri.append(q[rr])
                     ci.append(cc)
@@ -685,9 +713,10 @@ def landmark_affinity(
       exact kernel's ``K_inter @ C`` (up to float32 rounding and the sampled
       bandwidth) and each node's mass is represented in full.
     * Larger units: each slice is compared with the members of the k-means
-      cells (about ``sqrt(slices)`` per unit) that can hold entries ``>= thresh``
+      cells (about ``2 sqrt(slices)`` per unit) that can hold entries ``>= thresh``
       by the triangle inequality, nearest first, at most ``max_candidates``
-      slices; the fraction of the exact mass this represents is measured on a
+      slices; the other cells that can hold such entries enter as Gaussian
+      blobs (see the module docstring); the fraction of the exact mass this represents is measured on a
       seeded sample of nodes (exact rows of ``mass_sample`` nodes in all).
 
     Parameters
