@@ -493,6 +493,7 @@ FAMILIES: dict[str, dict[str, Any]] = {
     "lstm": {"gen": "basic_motions", "kind": "lstm"},
     "gru": {"gen": "basic_motions", "kind": "gru"},
     "long": {"gen": "smooth", "shape": (40, 100, 12, 20)},
+    "far": {"gen": "smooth", "shape": (100, 100, 3, 6)},
 }
 FAMILY_TEXT = {
     "smooth": "benchmarks/_data.py, noise 0.2 (smooth latent trajectories)",
@@ -500,6 +501,7 @@ FAMILY_TEXT = {
     "lstm": "LSTM on BasicMotions (record.training.train_classifier), every 5th timestep",
     "gru": "GRU on BasicMotions (record.training.train_classifier), every 5th timestep",
     "long": "benchmarks/_data.py, noise 0.2, 4,000 slices per unit",
+    "far": "benchmarks/_data.py, noise 0.2, 10,000 slices per unit, 6 samples (far field aggregated)",
 }
 SPEARMAN_NODES = 1500
 

@@ -565,33 +565,28 @@ def _affinity_unit(
     sample: np.ndarray,
     rank: int = 8,
     cell_factor: float = 2.0,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:
     """One unit's interstep affinity summed per landmark: ``A[i, c] = sum_{j in c} g(i, j)``.
 
     ``x`` (n, S) float32; ``lab`` (n,) landmark of each slice, ``0..c_u-1``
     (None: every slice is its own landmark).  ``g`` is the exact kernel's
-    Gaussian, entries below ``thr`` and self loops excluded.  Returns the
-    non-zero ``(row, local landmark, value)`` triplets and, for the slices in
+    Gaussian, entries below ``thr`` and self loops excluded.  Returns ``A`` as a
+    dense ``(n, c_u)`` float32 array (a unit has few landmarks, so it is small
+    and summing into it costs no index bookkeeping) and, for the slices in
     ``sample``, the fraction of their exact interstep mass represented.
     """
     n = len(x)
+    acc = np.zeros((n, c_u), dtype=np.float32)
     H = None
     if lab is not None:
         H = np.zeros((n, c_u), dtype=np.float32)
         H[np.arange(n), lab] = 1
-    ri, ci, vi = [], [], []
 
-    def emit(q: np.ndarray, G: np.ndarray, cand: np.ndarray | None) -> None:
-        if H is None:
-            A = G
-            cols = np.arange(n) if cand is None else cand
+    def add(q: np.ndarray, G: np.ndarray, cand: np.ndarray, Hc: np.ndarray | None) -> None:
+        if Hc is None:  # every slice its own landmark
+            acc[q[:, None], cand[None, :]] += G
         else:
-            A = G @ (H if cand is None else H[cand])
-            cols = np.arange(c_u)
-        r, c = np.nonzero(A)
-        ri.append(q[r])
-        ci.append(cols[c])
-        vi.append(A[r, c])
+            acc[q] += G @ Hc
 
     # y = x / bandwidth: g(i, j) = exp(2 y_i.y_j - |y_i|^2 - |y_j|^2); the exponent is built in
     # place on one cache-sized block (a product and three passes), then thresholded in the
@@ -600,21 +595,13 @@ def _affinity_unit(
     yy = np.einsum("ns,ns->n", y, y)
     log_thr = np.float32(np.log(thr))
 
-    def gauss(q: np.ndarray, cand: np.ndarray | None) -> np.ndarray:
-        yc, nc = (y, yy) if cand is None else (y[cand], yy[cand])
+    def gauss(q: np.ndarray, yc: np.ndarray, nc: np.ndarray, self_pos: np.ndarray) -> np.ndarray:
         G = (2 * y[q]) @ yc.T
         G -= yy[q][:, None]
         G -= nc[None, :]
         G[G < log_thr] = -np.inf  # entries below thr: exp gives 0
         np.exp(G, out=G)
-        # no self loops
-        if cand is None:
-            G[np.arange(len(q)), q] = 0
-        else:
-            pos = np.full(n, -1)
-            pos[cand] = np.arange(len(cand))
-            hit = pos[q] >= 0
-            G[np.flatnonzero(hit), pos[q][hit]] = 0
+        G[np.arange(len(q)), self_pos] = 0  # no self loops
         return G
 
     if n <= exact_below:
@@ -622,67 +609,58 @@ def _affinity_unit(
         rows = max(8, _CACHE_BLOCK // max(1, n))
         for r in range(0, n, rows):
             q = np.arange(r, min(n, r + rows))
-            emit(q, gauss(q, None), None)
-        frac = np.ones(len(sample))
-    else:
-        # near field, exact: the members of each k-means cell against the cells that can hold
-        # entries >= thr (centre distance minus both radii within the Gaussian's cut-off
-        # radius), nearest first, up to max_candidates slices.
-        # far field, aggregated: every other cell as a Gaussian blob (its mean and covariance
-        # in bandwidth units, top `rank` directions plus an isotropic rest), whose summed
-        # affinity to a point has a closed form; a cell's mass goes to the landmarks of its
-        # members in proportion to their counts
-        rng = np.random.default_rng(seed)
-        c = int(round(cell_factor * np.sqrt(n)))
-        labels, cen = _ivf_cells(x[None], c, rng)
-        labels, cen = labels[0], cen[0]
-        counts = np.bincount(labels, minlength=c)
-        order = np.argsort(labels, kind="stable")
-        starts = np.zeros(c + 1, dtype=np.int64)
-        np.cumsum(counts, out=starts[1:])
-        rad = np.zeros(c)
-        d_own = np.sqrt(np.einsum("ns,ns->n", x - cen[labels], x - cen[labels]))
-        np.maximum.at(rad, labels, d_own)
-        cut = np.sqrt(np.log(1.0 / float(thr)) / float(inv_bw2))  # g(d) >= thr iff d <= cut
-        dc = np.sqrt(_sq_dists(cen, cen).astype(np.float64))
-        blob = None if H is None else _blobs(y, order, starts, counts, lab, c_u, rank)
-        for a in range(c):
-            if counts[a] == 0:
-                continue
-            lb = dc[a] - rad[a] - rad  # no pair closer than this between cells a and b
-            probe = np.argsort(lb, kind="stable")
-            probe = probe[(lb[probe] <= cut) | (probe == a)]
-            keep = np.searchsorted(np.cumsum(counts[probe]), max_candidates, side="right") + 1
-            near, far = probe[: max(1, keep)], probe[max(1, keep) :]
-            cand = np.concatenate([order[starts[b] : starts[b + 1]] for b in near])
-            members = order[starts[a] : starts[a + 1]]
-            rows = max(8, _CACHE_BLOCK // max(1, len(cand)))
+            add(q, gauss(q, y, yy, q), np.arange(n), H)
+        return acc, np.ones(len(sample))
+
+    # near field, exact: the members of each k-means cell against their own cell and the cells
+    # that can hold entries >= thr (centre distance minus both radii within the Gaussian's
+    # cut-off radius), nearest first, up to max_candidates slices.
+    # far field, aggregated: the other cells that can hold such entries as Gaussian blobs (mean
+    # and covariance in bandwidth units, top `rank` directions plus an isotropic rest), whose
+    # summed affinity to a point has a closed form; a cell's mass goes to the landmarks of its
+    # members in proportion to their counts
+    rng = np.random.default_rng(seed)
+    c = int(round(cell_factor * np.sqrt(n)))
+    labels, cen = _ivf_cells(x[None], c, rng)
+    labels, cen = labels[0], cen[0]
+    counts = np.bincount(labels, minlength=c)
+    order = np.argsort(labels, kind="stable")
+    starts = np.zeros(c + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    rad = np.zeros(c)
+    d_own = np.sqrt(np.einsum("ns,ns->n", x - cen[labels], x - cen[labels]))
+    np.maximum.at(rad, labels, d_own)
+    cut = np.sqrt(np.log(1.0 / float(thr)) / float(inv_bw2))  # g(d) >= thr iff d <= cut
+    dc = np.sqrt(_sq_dists(cen, cen).astype(np.float64))
+    blob = None if lab is None else _blobs(y, order, starts, counts, lab, c_u, rank)
+    for a in range(c):
+        if counts[a] == 0:
+            continue
+        lb = dc[a] - rad[a] - rad  # no pair closer than this between cells a and b
+        lb[a] = -np.inf  # own cell first: exact, and its self loops known
+        probe = np.argsort(lb, kind="stable")
+        probe = probe[lb[probe] <= cut]
+        keep = np.searchsorted(np.cumsum(counts[probe]), max_candidates, side="right") + 1
+        near, far = probe[:keep], probe[keep:]
+        cand = np.concatenate([order[starts[b] : starts[b + 1]] for b in near])
+        yc, nc, Hc = y[cand], yy[cand], None if H is None else H[cand]
+        members = order[starts[a] : starts[a + 1]]  # the first len(members) candidates
+        rows = max(8, _CACHE_BLOCK // len(cand))
+        for r in range(0, len(members), rows):
+            q = members[r : r + rows]
+            add(q, gauss(q, yc, nc, np.arange(r, r + len(q))), cand, Hc)
+        if blob is not None and len(far):
+            land = blob["landmarks"][far]
+            rows = max(8, _CACHE_BLOCK // (len(far) * (rank + 1)))
             for r in range(0, len(members), rows):
                 q = members[r : r + rows]
-                emit(q, gauss(q, cand), cand)
-            if blob is not None and len(far):
-                land = blob["landmarks"][far]
-                rows = max(8, _CACHE_BLOCK // max(1, len(far) * (rank + 1)))
-                for r in range(0, len(members), rows):
-                    q = members[r : r + rows]
-                    Af = _blob_affinity(y[q], yy[q], blob, far) @ land
-                    rr, cc = np.nonzero(Af)
-                    ri.append(q[rr])
-                    ci.append(cc)
-                    vi.append(Af[rr, cc])
-        frac = np.ones(len(sample))
-        if len(sample):
-            total = gauss(sample, None).sum(axis=1, dtype=np.float64)
-            got = np.zeros(len(sample))
-            rr = np.concatenate(ri)
-            vv = np.concatenate(vi)
-            pos = np.full(n, -1)
-            pos[sample] = np.arange(len(sample))
-            m = pos[rr] >= 0
-            np.add.at(got, pos[rr[m]], vv[m].astype(np.float64))
-            frac = np.where(total > 0, got / np.where(total > 0, total, 1), 1.0)
-    cat = (lambda p, dt: np.concatenate(p).astype(dt)) if ri else (lambda p, dt: np.zeros(0, dt))
-    return cat(ri, np.int64), cat(ci, np.int64), cat(vi, np.float32), frac
+                acc[q] += _blob_affinity(y[q], yy[q], blob, far) @ land
+    frac = np.ones(len(sample))
+    if len(sample):
+        total = gauss(sample, y, yy, sample).sum(axis=1, dtype=np.float64)
+        got = acc[sample].sum(axis=1, dtype=np.float64)
+        frac = np.where(total > 0, got / np.where(total > 0, total, 1), 1.0)
+    return acc, frac
 
 
 def landmark_affinity(
@@ -747,7 +725,7 @@ def landmark_affinity(
     thr = np.float32(thresh)
     big = n > exact_below
     per_unit = max(1, -(-mass_sample // U)) if big else 0
-    tasks = []
+    tasks, uniqs = [], []
     if clusters is None:
         L = N
     else:
@@ -760,8 +738,8 @@ def landmark_affinity(
         if clusters is None:
             lab, c_u = None, n
         else:
-            ids = clusters[u::U]
-            uniq, lab = np.unique(ids, return_inverse=True)
+            uniq, lab = np.unique(clusters[u::U], return_inverse=True)
+            uniqs.append(uniq)
             c_u = len(uniq)
         tasks.append(
             (
@@ -777,21 +755,26 @@ def landmark_affinity(
             )
         )
     parts = parallel_map(_affinity_unit, tasks, n_jobs)
+    # every node's row holds only its own unit's landmarks: stack the units' dense blocks
+    # slice-major (row r * U + u) and read the CSR arrays off the non-zeros, in order
+    width = max(p[0].shape[1] for p in parts)
     idx = np.int32 if max(N, L) < 2**31 - 1 else np.int64
-    rows, cols, vals, fracs = [], [], [], []
+    D = np.zeros((n, U, width), dtype=np.float32)
+    colmap = np.zeros((U, width), dtype=idx)
+    fracs = []
     for u in range(U):
-        r, c, v, f = parts[u]
+        acc, f = parts[u]
         parts[u] = None
-        rows.append((r * U + u).astype(idx))
-        if clusters is None:
-            cols.append((c * U + u).astype(idx))
-        else:
-            cols.append(np.unique(clusters[u::U])[c].astype(idx))
-        vals.append(v)
+        D[:, u, : acc.shape[1]] = acc
+        colmap[u, : acc.shape[1]] = np.arange(n) * U + u if clusters is None else uniqs[u]
         fracs.append(f)
-    A = sparse.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(N, L)
-    )
+    D = D.reshape(N, width)
+    nz = D != 0
+    indptr = np.zeros(N + 1, dtype=idx)
+    np.cumsum(nz.sum(axis=1), out=indptr[1:])
+    indices = np.broadcast_to(colmap[None], (n, U, width)).reshape(N, width)[nz]
+    A = sparse.csr_matrix((D[nz], indices, indptr), shape=(N, L))
+    del D, nz, indices
     frac = np.concatenate(fracs) if big else np.ones(N)
     mass = {
         "median": float(np.median(frac)),
