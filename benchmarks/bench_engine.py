@@ -494,6 +494,7 @@ FAMILIES: dict[str, dict[str, Any]] = {
     "gru": {"gen": "basic_motions", "kind": "gru"},
     "long": {"gen": "smooth", "shape": (40, 100, 12, 20)},
     "far": {"gen": "smooth", "shape": (100, 100, 3, 6)},
+    "far_noisy": {"gen": "noisy", "shape": (100, 100, 3, 6)},
 }
 FAMILY_TEXT = {
     "smooth": "benchmarks/_data.py, noise 0.2 (smooth latent trajectories)",
@@ -502,6 +503,7 @@ FAMILY_TEXT = {
     "gru": "GRU on BasicMotions (record.training.train_classifier), every 5th timestep",
     "long": "benchmarks/_data.py, noise 0.2, 4,000 slices per unit",
     "far": "benchmarks/_data.py, noise 0.2, 10,000 slices per unit, 6 samples (far field aggregated)",
+    "far_noisy": "benchmarks/_data.py, noise 1.0, 10,000 slices per unit, 6 samples (far field aggregated)",
 }
 SPEARMAN_NODES = 1500
 
