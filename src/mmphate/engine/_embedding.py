@@ -137,6 +137,7 @@ def build_operator(
         # the indicator instead of graphtools' loop over landmarks (float32, in
         # place where possible: at millions of nodes this is the memory peak)
         B = (K @ indicator(clusters, dtype=np.float32)).tocsr()
+        del K  # the intrastep copy (with ``interstep``): not needed past B, ~8 bytes per entry
         if interstep is not None:
             inter = sparse.csr_matrix(interstep, dtype=B.dtype)
             d = np.asarray(B.sum(axis=1, dtype=np.float64)).ravel()
