@@ -129,10 +129,12 @@ def test_split_gram_equals_one_product():
     B = (intra + A).tocsr()
     d = np.asarray(B.sum(axis=1)).ravel()
     want = (B.T @ sparse.diags(1 / d) @ B).toarray()
-    got = _split_gram(intra, A.astype(np.float32), 1 / d, cl, 5)
     assert intra.nnz and A.nnz
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6 * abs(want).max())
-    np.testing.assert_allclose(got, got.T, atol=1e-6 * abs(want).max())
+    # from the sparse intrastep affinity per landmark, and slice by slice from the kernel
+    for K_intra in (None, same_slice(m.kernel_, 5)):
+        got = _split_gram(intra, A.astype(np.float32), 1 / d, cl, 5, K_intra)
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6 * abs(want).max())
+        np.testing.assert_allclose(got, got.T, atol=1e-6 * abs(want).max())
 
 
 @pytest.mark.parametrize("S, rank", [(6, 8), (12, 4)])

@@ -223,3 +223,20 @@ def test_small_and_degenerate_grids(shape):
         assert K.shape == (E * T * U,) * 2
         assert abs(K - K.T).max() == 0
         assert np.isfinite(K.data).all()
+
+
+def test_normalize_nodes_in_chunks_of_slices_does_not_depend_on_n_jobs():
+    from mmphate.engine._kernel import normalize_nodes
+
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(20, 300, 16, 40)) * rng.uniform(0.1, 5, size=(1, 1, 16, 1)) + 2).astype(
+        np.float32
+    )
+    X[3, 7, 2] = 1.5  # a constant node: centred only
+    Z1 = normalize_nodes(X, np.float32, 1)
+    Z2 = normalize_nodes(X, np.float32, 2)  # 6,000 slices: several chunks
+    np.testing.assert_array_equal(Z1, Z2)
+    np.testing.assert_allclose(Z1.mean(axis=2), 0, atol=1e-5)
+    std = Z1.std(axis=2)
+    assert np.allclose(np.delete(std.ravel(), 3 * 300 * 16 + 7 * 16 + 2), 1, atol=1e-4)
+    assert (Z1[3 * 300 + 7, 2] == 0).all()

@@ -438,7 +438,7 @@ class MMPHATE(BaseEstimator):
         if getattr(self, "_op_key", None) != op_key:
             knn = self.interstep == "knn"
             landmarks = not (self.n_landmark is None or self.n_landmark >= N)
-            Z = normalize_nodes(self._data, np.float32) if (knn or landmarks) else None
+            Z = normalize_nodes(self._data, np.float32, self.n_jobs) if (knn or landmarks) else None
             with self._stage("landmarks"):
                 if not landmarks:
                     clusters = None

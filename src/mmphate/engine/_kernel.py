@@ -97,7 +97,7 @@ class KernelInfo:
 
 
 # --------------------------------------------------------------------------- helpers
-def normalize_nodes(X: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+def normalize_nodes(X: np.ndarray, dtype: Any = np.float64, n_jobs: int | None = 1) -> np.ndarray:
     """Z-score each node's activations over the samples.
 
     Same as ``m_phate.utils.normalize`` on ``X.reshape(E*T, U, S)``: subtract
@@ -108,13 +108,28 @@ def normalize_nodes(X: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
     ----------
     X : array of shape (epochs, timesteps, units, samples)
     dtype : numpy dtype of the result
+    n_jobs : joblib workers over chunks of slices (each node is normalised on its own, so the
+        result does not depend on it)
 
     Returns
     -------
     numpy.ndarray of shape (epochs * timesteps, units, samples)
     """
+    from ._parallel import parallel_map
+
     E, T, U, S = X.shape
     Z = np.array(X, dtype=dtype, copy=True).reshape(E * T, U, S)
+    per = max(1, (1 << 20) // max(1, U * S))  # slices per task
+    bounds = [(a, min(a + per, E * T)) for a in range(0, E * T, per)]
+    parts = parallel_map(_normalize_block, [(Z[a:b],) for a, b in bounds], n_jobs)
+    for (a, b), part in zip(bounds, parts, strict=True):
+        if not np.shares_memory(part, Z):  # a process backend returns a copy
+            Z[a:b] = part
+    return Z
+
+
+def _normalize_block(Z: np.ndarray) -> np.ndarray:
+    """:func:`normalize_nodes` in place on a block of slices ``(slices, U, S)``; returns it."""
     # Bring each node to [-1, 1] first by dividing by a power of two (exact).  The z-score does
     # not depend on scale, and this keeps the mean and the squares behind the std inside the
     # dtype's range: activations of 1e20 overflow float32 when squared, 1e-30 underflow to a std
@@ -368,7 +383,7 @@ def build_kernel(
     exact = interstep == "exact"
     dtype = np.float64 if exact else np.float32
     if normalize:
-        Z = normalize_nodes(X, dtype)
+        Z = normalize_nodes(X, dtype, n_jobs)
     else:
         Z = np.ascontiguousarray(X, dtype=dtype).reshape(n_slices, U, S)
     # graphtools: "Cannot set knn to be greater than n_samples - 2"; it clips.
