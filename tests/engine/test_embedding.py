@@ -62,3 +62,24 @@ def test_select_t_is_not_the_eigenvalue_knee():
     assert not np.allclose(np.sort(s), np.sort(np.abs(m.operator_.eigvals)), rtol=1e-3)
     p = s / s.sum() + np.finfo(float).eps
     assert h[0] == pytest.approx(-np.sum(p * np.log(p)), rel=1e-9)
+
+
+def test_operator_with_landmarks_of_tiny_weight_still_diffuses_to_row_sums_of_one():
+    # landmarks whose weights are 1e-8 of the others amplify float32 rounding in op ** t
+    # (row sums off by 0.04); the operator is then decomposed in float64
+    from scipy import sparse
+
+    from mmphate._validate._analysis import check_diffusion
+    from mmphate.engine._embedding import build_operator, diffuse, row_sum_drift
+
+    N, L = 3000, 300
+    cl = np.repeat(np.arange(L), N // L)
+    R = sparse.random(N, N, density=0.02, random_state=1, dtype=np.float64)
+    s = np.ones(N)
+    s[cl < 20] = 1e-8
+    K = (sparse.diags(s) @ (R + R.T) @ sparse.diags(s)).tocsr().astype(np.float32)
+    op = build_operator(K, cl)
+    assert op.weights.min() / op.weights.max() < 1e-7
+    for t in (1, 50, 100):
+        assert row_sum_drift(op.eigvals, op.eigvecs, op.weights, t) < 1e-4
+    check_diffusion(diffuse(op, 100), 100)

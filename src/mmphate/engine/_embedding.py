@@ -161,7 +161,28 @@ def build_operator(
     # operator's entries (~1/L) keep about four significant digits, ample for
     # the entropy knee and the potential
     lam, V = eigh(A.astype(np.float32), overwrite_a=True, check_finite=False, driver="evd")
-    return Operator(transitions, w, lam.astype(np.float64), V.astype(np.float64), clusters)
+    lam, V = lam.astype(np.float64), V.astype(np.float64)
+    if row_sum_drift(lam, V, w, _DRIFT_T) > _DRIFT_MAX:
+        # landmarks whose weights are tiny next to the others (a ratio of 1e-8 or so) amplify
+        # float32 rounding in op ** t = W^-1/2 V lam^t V.T W^1/2 (its rows then no longer sum
+        # to 1); decompose in float64 instead
+        lam, V = eigh(A, overwrite_a=True, check_finite=False, driver="evd")
+    return Operator(transitions, w, lam, V, clusters)
+
+
+#: ``t`` at which :func:`build_operator` checks the float32 decomposition (the knee of
+#: ``t="auto"`` lies below it), and the largest row-sum error of ``op ** t`` it accepts
+_DRIFT_T, _DRIFT_MAX = 100, 1e-3
+
+
+def row_sum_drift(eigvals: np.ndarray, eigvecs: np.ndarray, weights: np.ndarray, t: int) -> float:
+    """Largest ``|row sum - 1|`` of ``op ** t`` from the eigen form, in ``O(L**2)``.
+
+    ``op ** t 1 = W^-1/2 V lam^t V.T W^1/2 1``; exactly 1 for a row-stochastic ``op``.
+    """
+    s = np.sqrt(weights)
+    r = (eigvecs @ (eigvals**t * (eigvecs.T @ s))) / s
+    return float(np.max(np.abs(r - 1))) if len(r) else 0.0
 
 
 def _split_gram(

@@ -445,7 +445,9 @@ class MMPHATE(BaseEstimator):
                 else:
                     from ._landmarks import unit_clusters
 
-                    clusters = unit_clusters(Z, self.n_landmark, random_state=self._seed(1))
+                    clusters = unit_clusters(
+                        Z, self.n_landmark, random_state=self._seed(1), n_jobs=self.n_jobs
+                    )
             A = None
             if knn:
                 from ._interstep import landmark_affinity

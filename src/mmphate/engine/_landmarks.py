@@ -28,7 +28,12 @@ __all__ = ["unit_clusters", "batched_kmeans", "indicator"]
 
 
 def unit_clusters(
-    Z: np.ndarray, n_landmark: int, *, n_iter: int = 10, random_state: Any = None
+    Z: np.ndarray,
+    n_landmark: int,
+    *,
+    n_iter: int = 10,
+    random_state: Any = None,
+    n_jobs: int | None = 1,
 ) -> np.ndarray:
     """Cluster each unit's nodes into ``ceil(n_landmark / units)`` groups.
 
@@ -43,16 +48,25 @@ def unit_clusters(
         Lloyd iterations.
     random_state : int, Generator or None
         Seeds the initial centres (distinct slices of each unit).
+    n_jobs : int or None
+        joblib workers over chunks of units (:mod:`mmphate.engine._parallel`); the initial
+        centres are drawn up front and each unit's iterations are its own, so the result does
+        not depend on it.
 
     Returns
     -------
     numpy.ndarray of shape (slices * units,)
         Cluster id of every node (slice-major order), ids ``0..L-1`` without gaps.
     """
+    from ._parallel import parallel_map
+
     n, U, S = Z.shape
     c = int(min(n, max(1, -(-n_landmark // U))))
     X = np.ascontiguousarray(Z.transpose(1, 0, 2), dtype=np.float32)  # (U, n, S)
-    labels, _ = batched_kmeans(X, c, n_iter=n_iter, random_state=random_state)
+    init = _initial_centres(np.random.default_rng(random_state), U, n, c)
+    per = max(1, (1 << 19) // max(1, n * S))  # units per task
+    tasks = [(X[a : a + per], c, n_iter, init[a : a + per]) for a in range(0, U, per)]
+    labels = np.concatenate([lab for lab, _ in parallel_map(_kmeans_task, tasks, n_jobs)])
     # global ids: unit-major, then compact away empty clusters
     ids = labels + np.arange(U)[:, None] * c  # (U, n)
     node_ids = ids.T.ravel()  # slice-major node order: node = s * U + u
@@ -60,8 +74,24 @@ def unit_clusters(
     return compact.astype(np.int64)
 
 
+def _initial_centres(rng: np.random.Generator, B: int, n: int, c: int) -> np.ndarray:
+    """One random permutation prefix per set: ``c`` distinct points of each of ``B`` sets."""
+    return np.argsort(rng.random((B, n)), axis=1)[:, :c]  # (B, c)
+
+
+def _kmeans_task(
+    X: np.ndarray, c: int, n_iter: int, init: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    return batched_kmeans(X, c, n_iter=n_iter, init=init)
+
+
 def batched_kmeans(
-    X: np.ndarray, c: int, *, n_iter: int = 10, random_state: Any = None
+    X: np.ndarray,
+    c: int,
+    *,
+    n_iter: int = 10,
+    random_state: Any = None,
+    init: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lloyd's k-means on ``B`` independent point sets at once.
 
@@ -75,6 +105,8 @@ def batched_kmeans(
         Lloyd iterations (labels are those of the final centres).
     random_state : int, Generator or None
         Seeds the initial centres (``c`` distinct points of each set).
+    init : int array (B, c), optional
+        Indices of the initial centres in each set (then ``random_state`` is not used).
 
     Returns
     -------
@@ -82,9 +114,8 @@ def batched_kmeans(
     centres : float32 array (B, c, S); empty clusters keep their previous centre
     """
     B, n, S = X.shape
-    rng = np.random.default_rng(random_state)
-    # one random permutation prefix per set: distinct initial centres
-    init = np.argsort(rng.random((B, n)), axis=1)[:, :c]  # (B, c)
+    if init is None:
+        init = _initial_centres(np.random.default_rng(random_state), B, n, c)
     C = np.take_along_axis(X, init[:, :, None], axis=1)  # (B, c, S)
     xx = np.einsum("uns,uns->un", X, X)
     labels = np.zeros((B, n), dtype=np.int64)
