@@ -151,7 +151,11 @@ def build_operator(
             _scale(Bt, 1.0 / d, axis=1)  # B.T D^-1
             M = np.asarray((Bt @ B).toarray(), dtype=np.float64)  # B.T D^-1 B, symmetric
             del Bt
-        w = np.asarray(B.sum(axis=0, dtype=np.float64)).ravel()  # B.T 1
+        # B.T 1 in exact arithmetic (M 1 = B.T D^-1 B 1 = B.T 1); taken from M itself, so that
+        # the operator W^-1 M has rows summing to 1 to float64 rounding whatever rounding went
+        # into M (float32 products over tens of thousands of slices drift by ~1e-4, which
+        # op ** t multiplies by t)
+        w = M.sum(axis=1)
         _scale(B, 1.0 / d, axis=0)  # rownorm(B), in place
         transitions = B
     s = 1.0 / np.sqrt(w)
@@ -218,9 +222,10 @@ def _split_gram(
     for u in range(units):
         rows = np.arange(u, intra.shape[0], units)
         cols = np.unique(clusters[u::units])
-        Au = inter[rows][:, cols].toarray()  # (slices, landmarks of u)
-        WAu = Au * inv_d[rows, None].astype(Au.dtype)
-        M[np.ix_(cols, cols)] += (Au.T @ WAu).astype(np.float64)
+        # float64: these sums run over every slice of the unit (tens of thousands)
+        Au = inter[rows][:, cols].toarray().astype(np.float64)  # (slices, landmarks of u)
+        WAu = Au * inv_d[rows, None]
+        M[np.ix_(cols, cols)] += Au.T @ WAu
         cross[:, cols] += np.asarray(intra[rows].T @ WAu, dtype=np.float64)
         del Au, WAu
     M += cross
