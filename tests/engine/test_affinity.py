@@ -141,7 +141,7 @@ def test_split_gram_equals_one_product():
 def test_blob_form_is_the_summed_affinity_of_a_gaussian_cell(S, rank):
     # the closed form (full covariance, or top directions plus an isotropic rest) against the
     # direct sum over many members drawn from one Gaussian
-    from mmphate.engine._interstep import _blob_affinity, _blobs
+    from mmphate.engine._interstep import _blob_affinity, _blob_cells, _blobs
 
     rng = np.random.default_rng(0)
     m = 200_000
@@ -152,7 +152,7 @@ def test_blob_form_is_the_summed_affinity_of_a_gaussian_cell(S, rank):
     order = np.arange(m)
     blob = _blobs(y, order, np.array([0, m]), np.array([m]), np.zeros(m, int), 1, rank)
     p = (0.5 + rng.normal(size=(5, S)) * 0.7).astype(np.float32)
-    got = _blob_affinity(p, np.einsum("ms,ms->m", p, p), blob, np.array([0]))[:, 0]
+    got = _blob_affinity(p, np.einsum("ms,ms->m", p, p), _blob_cells(blob, np.array([0])))[:, 0]
     direct = np.exp(-((p[:, None, :].astype(np.float64) - y[None]) ** 2).sum(-1)).sum(1)
     np.testing.assert_allclose(got, direct, rtol=0.03)
 

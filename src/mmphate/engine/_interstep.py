@@ -113,6 +113,8 @@ __all__ = [
 _BLOCK = 1 << 22
 # entries of a block that stays in cache while several passes run over it
 _CACHE_BLOCK = 1 << 17
+# k-means cells of a large unit per square root of its slices (see the module docstring)
+_CELLS_PER_ROOT = 2
 
 
 def _sq_dists(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -507,16 +509,13 @@ def _blobs(
         lam[b] = np.maximum(w[::-1][:r], 0)
         U[b] = v[:, ::-1][:, :r]
         rho[b] = 0.0 if full else max(float(np.trace(cov) - lam[b].sum()), 0.0) / (S - r)
-    for b in range(c):
-        if counts[b]:
-            idx = order[starts[b] : starts[b + 1]]
-            land[b] = np.bincount(lab[idx], minlength=c_u) / counts[b]
+        land[b] = np.bincount(lab[idx], minlength=c_u) / m
     with np.errstate(divide="ignore"):
         log_amp = np.log(counts) - 0.5 * np.log1p(2 * lam).sum(axis=1)
     if not full:
         log_amp -= 0.5 * (S - r) * np.log1p(2 * rho)
     wk = 1 / (1 + 2 * lam)
-    wres = 0.0 * rho if full else 1 / (1 + 2 * rho)
+    wres = np.zeros(c) if full else 1 / (1 + 2 * rho)
     fold = np.sqrt(wk if full else np.maximum(wres[:, None] - wk, 0))  # (c, r)
     Uw = U * fold[:, None, :]
     return {
@@ -531,25 +530,30 @@ def _blobs(
     }
 
 
-def _blob_affinity(
-    p: np.ndarray, pp: np.ndarray, blob: dict[str, np.ndarray], cells: np.ndarray
-) -> np.ndarray:
-    """Summed affinity of each point ``p`` (m, S) to each of ``cells``, by the Gaussian-blob form."""
+def _blob_cells(blob: dict[str, np.ndarray], cells: np.ndarray) -> dict[str, np.ndarray]:
+    """The blobs of ``cells`` only (directions stacked as ``(S, len(cells) * rank)``)."""
     S, _, r = blob["U"].shape
-    k = len(cells)
-    proj = p @ blob["U"][:, cells].reshape(S, k * r)
-    proj = proj.reshape(len(p), k, r)
-    proj -= blob["muU"][cells][None]
+    sub = {k: v[cells] for k, v in blob.items() if k not in ("U", "full")}
+    sub["U"] = blob["U"][:, cells].reshape(S, len(cells) * r)
+    sub["full"] = blob["full"]
+    return sub
+
+
+def _blob_affinity(p: np.ndarray, pp: np.ndarray, blob: dict[str, np.ndarray]) -> np.ndarray:
+    """Summed affinity of each point ``p`` (m, S) to each cell of ``blob`` (:func:`_blob_cells`)."""
+    k, r = blob["muU"].shape
+    proj = (p @ blob["U"]).reshape(len(p), k, r)
+    proj -= blob["muU"][None]
     proj *= proj
     quad = proj.sum(axis=2)
     if blob["full"]:
         quad = -quad
     else:
-        d2 = pp[:, None] + blob["mumu"][cells][None, :] - 2 * (p @ blob["mu"][cells].T)
-        d2 *= blob["wres"][cells][None, :]
+        d2 = pp[:, None] + blob["mumu"][None, :] - 2 * (p @ blob["mu"].T)
+        d2 *= blob["wres"][None, :]
         quad -= d2  # minus the quadratic form
         np.minimum(quad, 0, out=quad)
-    quad += blob["log_amp"][cells][None, :]
+    quad += blob["log_amp"][None, :]
     return np.exp(quad, out=quad)
 
 
@@ -564,7 +568,6 @@ def _affinity_unit(
     seed: int,
     sample: np.ndarray,
     rank: int = 8,
-    cell_factor: float = 2.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One unit's interstep affinity summed per landmark: ``A[i, c] = sum_{j in c} g(i, j)``.
 
@@ -620,7 +623,7 @@ def _affinity_unit(
     # summed affinity to a point has a closed form; a cell's mass goes to the landmarks of its
     # members in proportion to their counts
     rng = np.random.default_rng(seed)
-    c = int(round(cell_factor * np.sqrt(n)))
+    c = int(round(_CELLS_PER_ROOT * np.sqrt(n)))
     labels, cen = _ivf_cells(x[None], c, rng)
     labels, cen = labels[0], cen[0]
     counts = np.bincount(labels, minlength=c)
@@ -650,11 +653,11 @@ def _affinity_unit(
             q = members[r : r + rows]
             add(q, gauss(q, yc, nc, np.arange(r, r + len(q))), cand, Hc)
         if blob is not None and len(far):
-            land = blob["landmarks"][far]
+            sub = _blob_cells(blob, far)
             rows = max(8, _CACHE_BLOCK // (len(far) * (rank + 1)))
             for r in range(0, len(members), rows):
                 q = members[r : r + rows]
-                acc[q] += _blob_affinity(y[q], yy[q], blob, far) @ land
+                acc[q] += _blob_affinity(y[q], yy[q], sub) @ sub["landmarks"]
     frac = np.ones(len(sample))
     if len(sample):
         total = gauss(sample, y, yy, sample).sum(axis=1, dtype=np.float64)
