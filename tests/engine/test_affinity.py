@@ -60,29 +60,40 @@ def test_exact_streaming_without_landmarks_is_the_interstep_kernel():
     np.testing.assert_allclose(A.toarray(), expected, rtol=2e-4, atol=2e-5)
 
 
-def test_near_and_far_field_represent_the_mass_of_large_units():
-    # units with more slices than exact_below: exact near field + Gaussian-blob far field
-    X = _smooth(30, 100, 3, 16, noise=0.3)
+def _far_field_against_exact(X, mass_sample):
+    """Exact and near/far-field affinities of ``X`` (units above 500 slices take the far field)."""
     Z = normalize_nodes(X, np.float32)
     bw = global_bandwidth(Z, 25, random_state=0)
     cl = unit_clusters(Z, 60, random_state=0)
     exact, _ = landmark_affinity(Z, cl, bw, 1e-4)
     A, mass = landmark_affinity(
-        Z, cl, bw, 1e-4, exact_below=500, max_candidates=256, mass_sample=300, random_state=0
+        Z,
+        cl,
+        bw,
+        1e-4,
+        exact_below=500,
+        max_candidates=256,
+        mass_sample=mass_sample,
+        random_state=0,
     )
-    assert not mass["exact"] and mass["nodes"] == 300
     tot = np.asarray(exact.sum(axis=1)).ravel()
     has = tot > 0
-    true = np.asarray(A.sum(axis=1)).ravel()[has] / tot[has]
+    true = np.asarray(A.sum(axis=1)).ravel()[has] / tot[has]  # fraction of each row's mass
+    return exact, A, mass, true, has, tot
+
+
+def test_near_and_far_field_represent_the_mass_of_large_units():
+    # units with more slices than exact_below: exact near field + Gaussian-blob far field
+    X = _smooth(30, 100, 3, 16, noise=0.3)
+    exact, A, mass, true, has, tot = _far_field_against_exact(X, 300)
+    assert not mass["exact"] and mass["nodes"] == 300
     assert np.median(true) >= 0.97 and np.percentile(true, 1) >= 0.9
     assert abs(mass["median"] - np.median(true)) < 0.02
     # mass lands on the right landmarks: rows agree with the exact ones
     err = abs(A - exact).sum(axis=1).A1[has] / tot[has]
     assert np.median(err) < 0.05
     # seeded: the same twice
-    A2, mass2 = landmark_affinity(
-        Z, cl, bw, 1e-4, exact_below=500, max_candidates=256, mass_sample=300, random_state=0
-    )
+    _, A2, mass2, *_ = _far_field_against_exact(X, 300)
     assert (A != A2).nnz == 0 and mass == mass2
 
 
@@ -130,11 +141,9 @@ def test_split_gram_equals_one_product():
     d = np.asarray(B.sum(axis=1)).ravel()
     want = (B.T @ sparse.diags(1 / d) @ B).toarray()
     assert intra.nnz and A.nnz
-    # from the sparse intrastep affinity per landmark, and slice by slice from the kernel
-    for K_intra in (None, same_slice(m.kernel_, 5)):
-        got = _split_gram(intra, A.astype(np.float32), 1 / d, cl, 5, K_intra)
-        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6 * abs(want).max())
-        np.testing.assert_allclose(got, got.T, atol=1e-6 * abs(want).max())
+    got = _split_gram(intra, A.astype(np.float32), 1 / d, cl, 5, same_slice(m.kernel_, 5))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6 * abs(want).max())
+    np.testing.assert_allclose(got, got.T, atol=1e-6 * abs(want).max())
 
 
 @pytest.mark.parametrize("S, rank", [(6, 8), (12, 4)])
@@ -160,16 +169,6 @@ def test_blob_form_is_the_summed_affinity_of_a_gaussian_cell(S, rank):
 def test_far_field_holds_the_mass_with_few_samples_per_slice():
     # few samples per slice (as in the paper's HAR runs, 6): the Gaussian is wide against the
     # cells, most of a node's mass lies beyond its near field, and the blobs must carry it
-    X = _smooth(40, 100, 2, 6, noise=0.3)
-    Z = normalize_nodes(X, np.float32)
-    bw = global_bandwidth(Z, 25, random_state=0)
-    cl = unit_clusters(Z, 60, random_state=0)
-    exact, _ = landmark_affinity(Z, cl, bw, 1e-4)
-    A, _ = landmark_affinity(
-        Z, cl, bw, 1e-4, exact_below=500, max_candidates=256, mass_sample=200, random_state=0
-    )
-    tot = np.asarray(exact.sum(axis=1)).ravel()
-    has = tot > 0
-    true = np.asarray(A.sum(axis=1)).ravel()[has] / tot[has]
+    true = _far_field_against_exact(_smooth(40, 100, 2, 6, noise=0.3), 200)[3]
     assert np.median(true) >= 0.97 and np.percentile(true, 1) >= 0.9, np.percentile(true, [1, 50])
     assert np.percentile(true, 99) <= 1.1

@@ -195,7 +195,7 @@ def _split_gram(
     inv_d: np.ndarray,
     clusters: np.ndarray,
     units: int,
-    K_intra: sparse.csr_matrix | None = None,
+    K_intra: sparse.csr_matrix,
 ) -> np.ndarray:
     """``B.T D^-1 B`` (dense ``L x L``, float64) for ``B = intra + inter``, term by term.
 
@@ -205,19 +205,12 @@ def _split_gram(
     ``sum_i nnz_i**2``, dominated by the interstep entries (about 42 s of 46 at 487,680
     nodes and 2,010 landmarks); split, ``inter.T D^-1 inter`` is one dense product per unit
     (its block of ``M``), ``intra.T D^-1 inter`` a sparse-times-dense product per unit, and
-    only ``intra.T D^-1 intra`` stays sparse (``sum_i nnz_intra_i**2``): about 2 s there.
-    Given the intrastep kernel ``K_intra`` itself (``intra = K_intra C``, block diagonal with
-    one ``units x units`` block per slice), that term is ``C.T (K D^-1 K) C`` slice by slice
-    instead (:func:`_intra_gram`).
+    ``intra.T D^-1 intra`` is ``C.T (K D^-1 K) C`` for the intrastep kernel ``K_intra``
+    (``intra = K_intra C``, one ``units x units`` block per slice), slice by slice
+    (:func:`_intra_gram`).
     """
     L = intra.shape[1]
-    if K_intra is not None:
-        M = _intra_gram(K_intra, inv_d, clusters, units, L)
-    else:
-        it = intra.T.tocsr()  # (L, N)
-        _scale(it, inv_d, axis=1)  # intra.T D^-1
-        M = np.asarray((it @ intra).toarray(), dtype=np.float64)
-        del it
+    M = _intra_gram(K_intra, inv_d, clusters, units, L)
     cross = np.zeros((L, L), dtype=np.float64)
     for u in range(units):
         rows = np.arange(u, intra.shape[0], units)
